@@ -1,0 +1,28 @@
+"""The joint search space: parameter forms, conditions, and ``suggest(trial) -> TrialConfig``."""
+
+from autotune.space._catalogue import (
+    AUGMENTATION_OPS,
+    CATALOGUE,
+    IMAGE_ONLY_OPS,
+    check,
+    defaults,
+)
+from autotune.space._config import TrialConfig
+from autotune.space._dimensions import Choice, Dimension, Fixed, Float, Int, Value
+from autotune.space._space import Space
+
+__all__ = [
+    "AUGMENTATION_OPS",
+    "CATALOGUE",
+    "IMAGE_ONLY_OPS",
+    "Choice",
+    "Dimension",
+    "Fixed",
+    "Float",
+    "Int",
+    "Space",
+    "TrialConfig",
+    "Value",
+    "check",
+    "defaults",
+]

@@ -1,0 +1,164 @@
+"""The built-in dimensions of a run file's ``space:``: their types, allowed values and defaults.
+
+A run file fixes or searches any of these; a dimension it does not name takes its default. The
+catalogue is the single place that knows what each dimension accepts: ``spec`` uses ``check`` to
+turn a user's entry into an error message, ``space`` uses the defaults to fill a TrialConfig.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from autotune.space._dimensions import Choice, Dimension, Fixed, Float, Int, Value
+
+AUGMENTATION_OPS: tuple[str, ...] = ("flip", "rotate", "zoom", "translate", "contrast", "noise")
+"""Augmentation ops, each an on/off dimension of its own name."""
+
+IMAGE_ONLY_OPS: frozenset[str] = frozenset({"flip", "rotate", "zoom", "translate", "contrast"})
+"""Ops that need image data (height, width, channels); ``noise`` works on any numeric data."""
+
+OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad")
+INITIALIZERS: tuple[str, ...] = (
+    "glorot_uniform",
+    "glorot_normal",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+)
+NORMALIZATIONS: tuple[str, ...] = ("unit", "symmetric", "standardize")
+CONNECTIONS: tuple[str, ...] = ("plain", "residual")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one built-in dimension accepts.
+
+    Attributes:
+        kind: ``"int"``, ``"float"``, ``"bool"`` or ``"str"``.
+        default: the value used when the run file does not name the dimension.
+        choices: the allowed values of a ``"str"`` dimension.
+        low: the smallest allowed value of a number dimension.
+        high: the largest allowed value (None: unbounded).
+        high_open: whether ``high`` itself is excluded.
+        low_open: whether ``low`` itself is excluded.
+        help: one line for ``autotune validate`` and error messages.
+    """
+
+    kind: str
+    default: Value
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    help: str = ""
+
+    def expected(self) -> str:
+        """A human description of an acceptable single value."""
+        if self.kind == "str":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "bool":
+            return "true or false"
+        noun = "an integer" if self.kind == "int" else "a number"
+        if self.low is None:
+            return noun
+        left = ">" if self.low_open else ">="
+        if self.high is None:
+            return f"{noun} {left} {self.low:g}"
+        right = "<" if self.high_open else "<="
+        return f"{noun} {left} {self.low:g} and {right} {self.high:g}"
+
+    def check_value(self, value: Any) -> None:
+        """Raise ValueError if ``value`` is not an acceptable single value."""
+        ok: bool
+        if self.kind == "str":
+            ok = isinstance(value, str) and value in self.choices
+        elif self.kind == "bool":
+            ok = isinstance(value, bool)
+        elif self.kind == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool) and self._in_bounds(value)
+        else:
+            ok = (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and self._in_bounds(float(value))
+            )
+        if not ok:
+            raise ValueError(f"expected {self.expected()}, got {value!r}")
+
+    def _in_bounds(self, number: float) -> bool:
+        if self.low is not None and (number <= self.low if self.low_open else number < self.low):
+            return False
+        return not (
+            self.high is not None and (number >= self.high if self.high_open else number > self.high)
+        )
+
+
+CATALOGUE: dict[str, Entry] = {
+    "normalization": Entry("str", "unit", NORMALIZATIONS, help="input scaling"),
+    **{
+        op: Entry("bool", False, help=f"augmentation op {op} on/off (training data only)")
+        for op in AUGMENTATION_OPS
+    },
+    "augment_strength": Entry(
+        "float", 0.1, low=0.0, high=1.0, low_open=True, help="strength shared by the ops"
+    ),
+    "depth": Entry("int", 2, low=1, high=12, help="hidden layers (mlp) or conv blocks (cnn)"),
+    "width": Entry("int", 32, low=1, high=4096, help="units (mlp) or filters of the first block"),
+    "connection": Entry("str", "plain", CONNECTIONS, help="plain stack or residual blocks"),
+    "initializer": Entry("str", "glorot_uniform", INITIALIZERS, help="kernel initializer"),
+    "l1": Entry("float", 0.0, low=0.0, high=1.0, help="L1 kernel regularization"),
+    "l2": Entry("float", 0.0, low=0.0, high=1.0, help="L2 kernel regularization"),
+    "dropout": Entry("float", 0.0, low=0.0, high=1.0, high_open=True, help="dropout rate"),
+    "optimizer": Entry("str", "adam", OPTIMIZERS, help="optimizer"),
+    "momentum": Entry("float", 0.0, low=0.0, high=1.0, high_open=True, help="sgd/rmsprop momentum"),
+    "learning_rate": Entry("float", 1e-3, low=0.0, high=10.0, low_open=True, help="learning rate"),
+    "batch_size": Entry("int", 64, low=1, high=65536, help="global batch size"),
+}
+
+
+def check(name: str, dimension: Dimension) -> None:
+    """Raise ValueError naming what is wrong if ``dimension`` does not fit built-in ``name``.
+
+    Raises:
+        KeyError: ``name`` is not a built-in dimension.
+        ValueError: a value or bound is outside what the dimension accepts.
+    """
+    entry = CATALOGUE[name]
+    if isinstance(dimension, Fixed):
+        entry.check_value(dimension.value)
+    elif isinstance(dimension, Choice):
+        for value in dimension.choices:
+            entry.check_value(value)
+    elif isinstance(dimension, Int):
+        if entry.kind not in ("int", "float"):
+            raise ValueError(f"expected {entry.expected()}, got a range")
+        entry.check_value(dimension.low if entry.kind == "int" else float(dimension.low))
+        entry.check_value(dimension.high if entry.kind == "int" else float(dimension.high))
+    elif isinstance(dimension, Float):
+        if entry.kind == "int":
+            raise ValueError(
+                f"expected an integer range like {{low: 1, high: 4}}, "
+                f"got a float range {dimension.low}..{dimension.high}"
+            )
+        if entry.kind != "float":
+            raise ValueError(f"expected {entry.expected()}, got a range")
+        entry.check_value(dimension.low)
+        entry.check_value(dimension.high)
+
+
+def defaults(names: Mapping[str, Any] | None = None) -> dict[str, Dimension]:
+    """Fixed dimensions for every built-in dimension not present in ``names``."""
+    present = names or {}
+    out: dict[str, Dimension] = {}
+    for name, entry in CATALOGUE.items():
+        if name in present:
+            continue
+        if name == "momentum":
+            out[name] = Fixed(entry.default, when={"optimizer": ["sgd", "rmsprop"]})
+        else:
+            out[name] = Fixed(entry.default)
+    return out

@@ -1,0 +1,150 @@
+"""The run-file schema (pydantic v2). Field names here are the contract users write in YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from autotune.spec._duration import parse_duration
+
+DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "npz", "csv", "image_dir")
+SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp", "nsga2")
+PRUNERS = ("hyperband", "successive_halving", "median", "none")
+OBJECTIVES = ("accuracy", "accuracy_per_second", "pareto")
+RANKINGS = ("accuracy_per_second", "accuracy", "time_to_target")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class DataSpec(_Section):
+    """``data:``: where examples come from and how they are split."""
+
+    dataset: Literal["digits", "mnist", "fashion_mnist", "cifar10", "npz", "csv", "image_dir"]
+    path: str | None = None
+    target: str | None = None
+    train_size: int | None = Field(default=None, gt=0)
+    validation_size: int | None = Field(default=None, gt=0)
+    validation_split: float | None = Field(default=None, gt=0.0, lt=1.0)
+    test: bool = False
+    image_size: tuple[int, int] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> DataSpec:
+        if self.dataset in ("npz", "csv", "image_dir") and self.path is None:
+            raise ValueError(f"path: dataset {self.dataset} needs a path, got none")
+        if self.dataset == "csv" and self.target is None:
+            raise ValueError("target: a csv data set needs the name of its target column")
+        if self.target is not None and self.dataset != "csv":
+            raise ValueError(f"target: only csv data sets take a target, got dataset {self.dataset}")
+        if self.validation_size is not None and self.validation_split is not None:
+            raise ValueError(
+                "validation_split: give validation_size or validation_split, not both"
+            )
+        return self
+
+
+class TrainSpec(_Section):
+    """``train:``: how each trial trains."""
+
+    epochs: int = Field(default=10, ge=1, le=10_000)
+    devices: Literal["auto", "cpu"] | list[int] = "auto"
+    steps_per_execution: int = Field(default=1, ge=1)
+
+    @field_validator("devices")
+    @classmethod
+    def _devices(cls, value: Any) -> Any:
+        if isinstance(value, list) and (not value or any(i < 0 for i in value)):
+            raise ValueError(f"expected auto, cpu or a list of GPU indices >= 0, got {value!r}")
+        return value
+
+
+class SearchSpec(_Section):
+    """``search:``: sampler, pruner, objective, trial count and time budget."""
+
+    sampler: Literal["tpe", "random", "grid", "cmaes", "gp", "nsga2"] = "tpe"
+    sampler_options: dict[str, Any] = Field(default_factory=dict)
+    pruner: Literal["hyperband", "successive_halving", "median", "none"] | None = None
+    pruner_options: dict[str, Any] = Field(default_factory=dict)
+    objective: Literal["accuracy", "accuracy_per_second", "pareto"] = "accuracy"
+    start_with: list[dict[str, Any]] = Field(default_factory=list)
+    trials: int = Field(default=20, ge=1)
+    budget: float | None = None
+    """Seconds; the YAML takes ``90``, ``"90s"``, ``"10m"``, ``"1.5h"``."""
+
+    @field_validator("budget", mode="before")
+    @classmethod
+    def _budget(cls, value: Any) -> float | None:
+        return None if value is None else parse_duration(value)
+
+    @property
+    def resolved_pruner(self) -> str:
+        """The pruner in force: ``hyperband`` unless the objective is ``pareto``."""
+        if self.pruner is not None:
+            return self.pruner
+        return "none" if self.objective == "pareto" else "hyperband"
+
+    @model_validator(mode="after")
+    def _check(self) -> SearchSpec:
+        if self.objective == "pareto" and self.pruner not in (None, "none"):
+            raise ValueError(
+                f"pruner: Optuna cannot prune multi-objective studies, so objective pareto needs "
+                f"pruner: none, got pruner: {self.pruner}"
+            )
+        return self
+
+
+class RankSpec(_Section):
+    """``rank:``: how finished trials are ordered."""
+
+    by: Literal["accuracy_per_second", "accuracy", "time_to_target"] = "accuracy_per_second"
+    min_accuracy: float | Literal["auto"] = "auto"
+    tolerance: float = Field(default=0.01, ge=0.0, le=1.0)
+    target: float | None = Field(default=None, gt=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _check(self) -> RankSpec:
+        if self.by == "time_to_target" and self.target is None:
+            raise ValueError("target: rank by time_to_target needs a target accuracy, got none")
+        if isinstance(self.min_accuracy, float) and not 0.0 <= self.min_accuracy <= 1.0:
+            raise ValueError(f"min_accuracy: expected auto or 0..1, got {self.min_accuracy}")
+        return self
+
+
+class RunSpec(_Section):
+    """A whole validated run file.
+
+    ``space`` holds the raw ``space:`` mapping; ``autotune.spec.load_run_file`` has already
+    checked it and ``space_dimensions`` gives the parsed dimensions.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True)
+
+    study: str | None = Field(default=None, min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    seed: int = 0
+    data: DataSpec
+    model: Literal["auto", "mlp", "cnn"] = "auto"
+    space: dict[str, Any] = Field(default_factory=dict)
+    train: TrainSpec = Field(default_factory=TrainSpec)
+    search: SearchSpec = Field(default_factory=SearchSpec)
+    rank: RankSpec = Field(default_factory=RankSpec)
+    storage: str | None = None
+
+    _file: Path | None = PrivateAttr(default=None)
+    _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
+
+    @property
+    def file(self) -> Path | None:
+        """The run file this spec was read from (None when built in code)."""
+        return self._file
+
+    def line_of(self, *path: str | int) -> int | None:
+        """The line of a key path in the run file, or of its nearest parent."""
+        while path:
+            if path in self._lines:
+                return self._lines[path]
+            path = path[:-1]
+        return None

@@ -1,0 +1,58 @@
+"""TrialResult: what one trial's training measured, as plain values."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+END_REASONS = ("complete", "pruned", "nan", "oom", "deadline", "interrupted", "error")
+"""How training ended. The engine maps these to Optuna states."""
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """The measurements of one trial.
+
+    Attributes:
+        accuracy: validation accuracy after the last epoch run (None if no epoch finished).
+        wall_seconds: the whole trial, from suggestion to result (data pipeline, build,
+            compile, fit and evaluation).
+        train_seconds: seconds inside ``fit``.
+        first_epoch_seconds: the first epoch, which includes tracing and compilation.
+        examples_per_second: steady-state training throughput (epochs after the first; the
+            first epoch when only one ran).
+        epochs: epochs completed.
+        curve: per-epoch ``(seconds since the trial started, validation accuracy)`` pairs.
+        devices: the devices the trial trained on.
+        end: one of ``END_REASONS``.
+        reason: a human explanation when ``end`` is not ``complete``.
+    """
+
+    accuracy: float | None
+    wall_seconds: float
+    train_seconds: float
+    first_epoch_seconds: float
+    examples_per_second: float
+    epochs: int
+    curve: tuple[tuple[float, float], ...] = ()
+    devices: tuple[str, ...] = ()
+    end: str = "complete"
+    reason: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def accuracy_per_second(self) -> float | None:
+        """Validation accuracy divided by the trial's wall-clock seconds."""
+        if self.accuracy is None or self.wall_seconds <= 0:
+            return None
+        return self.accuracy / self.wall_seconds
+
+    def user_attrs(self) -> dict[str, Any]:
+        """The plain-JSON user attributes stored on the Optuna trial."""
+        attrs = asdict(self)
+        attrs["curve"] = [list(point) for point in self.curve]
+        attrs["devices"] = list(self.devices)
+        attrs["accuracy_per_second"] = self.accuracy_per_second
+        extras = attrs.pop("extras")
+        attrs.update(extras)
+        return attrs
