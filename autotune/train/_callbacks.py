@@ -1,0 +1,95 @@
+"""The Keras callback a trial trains with: timing, per-epoch reports, deadline and NaN checks.
+
+The callback only observes and records; it stops training by setting ``model.stop_training``
+and says why in ``stopped``. Deciding what a stop means for the study is the engine's job.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import keras
+
+Reporter = Callable[[int, float], bool]
+"""``report(epoch, val_accuracy) -> prune?``: called after every epoch (epoch counts from 1)."""
+
+
+class TrialMonitor(keras.callbacks.Callback):
+    """Times epochs, reports validation accuracy, and stops on prune, deadline or NaN loss.
+
+    Args:
+        started_at: ``time.perf_counter()`` when the trial started; curve times are relative to it.
+        report: called with ``(epoch, val_accuracy)`` after each epoch; returning True prunes.
+        deadline: a ``time.perf_counter()`` value after which training stops at the next batch.
+    """
+
+    def __init__(
+        self,
+        *,
+        started_at: float,
+        report: Reporter | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        super().__init__()
+        self._started_at = started_at
+        self._report = report
+        self._deadline = deadline
+        self.stopped: str | None = None
+        self.curve: list[tuple[float, float]] = []
+        self.epoch_seconds: list[float] = []
+        self.train_phase_seconds: list[float] = []
+        self.fit_started: float | None = None
+        self.fit_ended: float | None = None
+        self._epoch_start = 0.0
+        self._train_phase_end: float | None = None
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.fit_started = time.perf_counter()
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self.fit_ended = time.perf_counter()
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._epoch_start = time.perf_counter()
+        self._train_phase_end = None
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._deadline is not None and time.perf_counter() >= self._deadline:
+            self._stop("deadline")
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self._stop("nan")
+
+    def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
+        if self._train_phase_end is None:
+            self._train_phase_end = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        now = time.perf_counter()
+        self.epoch_seconds.append(now - self._epoch_start)
+        self.train_phase_seconds.append((self._train_phase_end or now) - self._epoch_start)
+        logs = logs or {}
+        loss = logs.get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self._stop("nan")
+            return
+        if self.stopped in ("deadline", "nan"):
+            # The epoch was cut short; its numbers describe a partial epoch.
+            return
+        accuracy = logs.get("val_accuracy")
+        if accuracy is None:
+            return
+        self.curve.append((now - self._started_at, float(accuracy)))
+        if self._report is not None and self._report(len(self.curve), float(accuracy)):
+            self._stop("pruned")
+        if self._deadline is not None and time.perf_counter() >= self._deadline:
+            self._stop("deadline")
+
+    def _stop(self, why: str) -> None:
+        if self.stopped is None:
+            self.stopped = why
+        if self.model is not None:
+            self.model.stop_training = True

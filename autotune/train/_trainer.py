@@ -1,0 +1,193 @@
+"""The trainer: compile and fit one trial's model under a strategy, and measure it."""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import keras
+import tensorflow as tf
+
+from autotune.train._callbacks import Reporter, TrialMonitor
+from autotune.train._result import TrialResult
+from autotune.train._strategy import strategy_for
+
+if TYPE_CHECKING:
+    from autotune.space import TrialConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    """A trial's measurements and, when training ran, its trained model."""
+
+    result: TrialResult
+    model: keras.Model | None
+
+
+def make_optimizer(config: TrialConfig) -> keras.optimizers.Optimizer:
+    """The optimizer named by ``config.optimizer`` with ``config.learning_rate``.
+
+    ``momentum`` is read by sgd and rmsprop when present.
+
+    Example:
+        >>> from autotune.space import TrialConfig
+        >>> make_optimizer(TrialConfig({"optimizer": "sgd", "learning_rate": 0.1,
+        ...                             "momentum": 0.9})).__class__.__name__
+        'SGD'
+    """
+    name = config.get("optimizer", "adam")
+    lr = float(config.get("learning_rate", 1e-3))
+    momentum = float(config.get("momentum") or 0.0)
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate=lr)
+    if name == "adamw":
+        return keras.optimizers.AdamW(learning_rate=lr)
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=lr, momentum=momentum)
+    if name == "nadam":
+        return keras.optimizers.Nadam(learning_rate=lr)
+    if name == "adagrad":
+        return keras.optimizers.Adagrad(learning_rate=lr)
+    raise ValueError(f"optimizer: expected adam, adamw, sgd, rmsprop, nadam or adagrad, got {name!r}")
+
+
+def fit(
+    config: TrialConfig,
+    *,
+    build_model: Callable[[], keras.Model],
+    train: tf.data.Dataset,
+    validation: tf.data.Dataset,
+    train_examples: int,
+    epochs: int,
+    devices: Sequence[str] = ("/cpu:0",),
+    report: Reporter | None = None,
+    deadline: float | None = None,
+    started_at: float | None = None,
+    steps_per_execution: int = 1,
+) -> TrainOutcome:
+    """Build, compile and train one trial's model, and measure it.
+
+    The model is built and compiled under the strategy for ``devices``. Training stops early
+    when ``report`` asks to prune, when ``deadline`` passes, or on a NaN/inf loss; an
+    out-of-memory error, Ctrl-C or any other exception also ends training. In every case a
+    ``TrialResult`` comes back with what was measured so far and ``end`` saying why it ended;
+    nothing is raised.
+
+    Args:
+        config: the trial's values (optimizer, learning_rate, momentum, ...).
+        build_model: returns a fresh uncompiled model; called inside the strategy's scope.
+        train: batched training data.
+        validation: batched validation data, evaluated after every epoch.
+        train_examples: examples in one epoch of ``train`` (for examples/second).
+        epochs: the most epochs to train.
+        devices: TensorFlow device names; several train under MirroredStrategy.
+        report: ``report(epoch, val_accuracy) -> prune?`` after every epoch.
+        deadline: a ``time.perf_counter()`` value at which training stops.
+        started_at: ``time.perf_counter()`` when the trial began (defaults to now); the
+            result's wall seconds and curve are measured from it.
+        steps_per_execution: batches run per call into the compiled graph.
+
+    Returns:
+        The result and, unless building the model failed, the model.
+    """
+    started = time.perf_counter() if started_at is None else started_at
+    monitor = TrialMonitor(started_at=started, report=report, deadline=deadline)
+    model: keras.Model | None = None
+    end, reason = "complete", None
+    strategy_name = ""
+    try:
+        strategy, strategy_name = strategy_for(devices)
+        with strategy.scope():
+            model = build_model()
+            model.compile(
+                optimizer=make_optimizer(config),
+                loss="sparse_categorical_crossentropy",
+                metrics=["accuracy"],
+                steps_per_execution=steps_per_execution,
+                jit_compile=False,
+            )
+        model.fit(
+            train,
+            validation_data=validation,
+            epochs=epochs,
+            verbose=0,
+            callbacks=[monitor],
+        )
+        end = monitor.stopped or "complete"
+    except KeyboardInterrupt:
+        end, reason = "interrupted", "stopped by Ctrl-C"
+    except (tf.errors.ResourceExhaustedError, MemoryError) as error:
+        end, reason = "oom", f"out of memory: {_first_line(error)}"
+    except Exception as error:
+        logger.debug("trial failed", exc_info=True)
+        end, reason = "error", f"{type(error).__name__}: {_first_line(error)}"
+    if end == "nan":
+        reason = "the training loss became NaN or infinite"
+    elif end == "deadline":
+        reason = "the study's time budget ran out"
+    elif end == "pruned":
+        reason = f"pruned after epoch {len(monitor.curve)}"
+    result = _measure(monitor, started, train_examples, devices, end, reason, strategy_name)
+    return TrainOutcome(result=result, model=model)
+
+
+def _measure(
+    monitor: TrialMonitor,
+    started: float,
+    train_examples: int,
+    devices: Sequence[str],
+    end: str,
+    reason: str | None,
+    strategy_name: str,
+) -> TrialResult:
+    epochs = len(monitor.curve)
+    phases = monitor.train_phase_seconds
+    steady = phases[1:epochs] if epochs > 1 else phases[:1]
+    steady_seconds = sum(steady)
+    examples_per_second = train_examples * len(steady) / steady_seconds if steady_seconds else 0.0
+    train_seconds = 0.0
+    if monitor.fit_started is not None:
+        train_seconds = (monitor.fit_ended or time.perf_counter()) - monitor.fit_started
+    return TrialResult(
+        accuracy=monitor.curve[-1][1] if monitor.curve else None,
+        wall_seconds=time.perf_counter() - started,
+        train_seconds=train_seconds,
+        first_epoch_seconds=monitor.epoch_seconds[0] if monitor.epoch_seconds else 0.0,
+        examples_per_second=examples_per_second,
+        epochs=epochs,
+        curve=tuple(monitor.curve),
+        devices=tuple(devices),
+        end=end,
+        reason=reason,
+        extras={"strategy": strategy_name},
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:300] if text else type(error).__name__
+
+
+def release_memory() -> None:
+    """Free what a finished trial left behind: Keras' global state, Python garbage, and
+    memory glibc keeps cached, so a long study in one process does not creep."""
+    keras.backend.clear_session(free_memory=True)
+    gc.collect()
+    _malloc_trim()
+
+
+def _malloc_trim() -> None:
+    try:
+        libc: Any = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
