@@ -1,0 +1,19 @@
+"""Ranking finished trials, leaderboards, exports, and reading a study back."""
+
+from autotune.results._export import WrittenResults, write_results
+from autotune.results._ranking import RankedTrial, pareto_front, rank_trials, time_to_target
+from autotune.results._storage import read_study, storage_url
+from autotune.results._tables import leaderboard_table, trials_table
+
+__all__ = [
+    "RankedTrial",
+    "WrittenResults",
+    "leaderboard_table",
+    "pareto_front",
+    "rank_trials",
+    "read_study",
+    "storage_url",
+    "time_to_target",
+    "trials_table",
+    "write_results",
+]

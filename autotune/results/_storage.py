@@ -1,0 +1,98 @@
+"""Reading a study back: storage URLs from results folders, and loading a study by name."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import optuna
+
+STUDY_FILE = "study.db"
+"""The SQLite file the engine keeps in each results folder."""
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@]*):[^@/]*@")
+
+
+def storage_url(target: str | Path) -> str:
+    """The Optuna storage URL for a results folder, a SQLite file, or a URL.
+
+    Args:
+        target: a folder holding ``study.db`` (e.g. ``results/digits``), a SQLite file, or a
+            storage URL such as ``sqlite:///study.db`` or ``postgresql://host/db``, which is
+            returned unchanged.
+
+    Raises:
+        ValueError: the folder or file does not exist, or the folder holds no ``study.db``.
+
+    Example:
+        >>> storage_url("postgresql://tuner@db/autotune")
+        'postgresql://tuner@db/autotune'
+        >>> storage_url("results/digits")  # doctest: +SKIP
+        'sqlite:////home/me/project/results/digits/study.db'
+    """
+    if isinstance(target, str) and _URL.match(target):
+        return target
+    path = Path(target).expanduser()
+    if path.is_dir():
+        database = path / STUDY_FILE
+        if not database.is_file():
+            raise ValueError(
+                f"{path} holds no {STUDY_FILE}: expected a results folder written by "
+                f"`autotune run`, a SQLite file, or a storage URL like sqlite:///study.db"
+            )
+        path = database
+    elif not path.is_file():
+        raise ValueError(
+            f"no such results folder or study file: {path} (expected a results folder holding "
+            f"{STUDY_FILE}, a SQLite file, or a storage URL like sqlite:///study.db)"
+        )
+    return f"sqlite:///{path.resolve()}"
+
+
+def read_study(storage: str, study_name: str | None) -> optuna.Study:
+    """Load a finished (or running) study for reading.
+
+    Args:
+        storage: a storage URL, or anything ``storage_url`` takes (a results folder, a SQLite
+            file).
+        study_name: the study to load; None when the storage holds exactly one study.
+
+    Raises:
+        ValueError: the storage does not exist, holds no study of that name (the message
+            lists the studies it has), or holds several studies and no name was given.
+
+    Example:
+        >>> study = read_study(storage_url("results/digits"), None)  # doctest: +SKIP
+        >>> len(study.get_trials(deepcopy=False))  # doctest: +SKIP
+        40
+    """
+    url = storage_url(storage)
+    shown = _PASSWORD.sub(r"\1:***@", url)
+    _check_sqlite_file(url, shown)
+    store = optuna.storages.get_storage(url)
+    names = optuna.study.get_all_study_names(store)
+    listing = ", ".join(sorted(names)) or "none"
+    if study_name is None:
+        if len(names) != 1:
+            raise ValueError(
+                f"{shown} holds {len(names)} studies ({listing}): choose one by name"
+                if names
+                else f"{shown} holds no studies"
+            )
+        study_name = names[0]
+    elif study_name not in names:
+        raise ValueError(f"{shown} has no study named {study_name!r}; it has: {listing}")
+    return optuna.load_study(study_name=study_name, storage=store)
+
+
+def _check_sqlite_file(url: str, shown: str) -> None:
+    """Refuse a SQLite URL whose file is missing (Optuna would create an empty database)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return
+    location = url[len(prefix) :].split("?", 1)[0]
+    if location in ("", ":memory:") or location.startswith("file:"):
+        return
+    if not Path(location).is_file():
+        raise ValueError(f"no study database at {shown}: the file {location} does not exist")
