@@ -37,14 +37,20 @@ class _Dimension:
     exists only in trials whose ``optimizer`` takes one of those values.
     """
 
-    when: tuple[tuple[str, tuple[Value, ...]], ...] = field(default=(), kw_only=True)
+    when: tuple[tuple[str, tuple[Value, ...]], ...] | Mapping[str, Any] = field(
+        default=(), kw_only=True
+    )
 
     def active(self, values: Mapping[str, Any]) -> bool:
         """Whether the condition holds for the values chosen so far."""
-        return all(values.get(name) in wanted for name, wanted in self.when)
+        return all(values.get(name) in wanted for name, wanted in self._conditions())
 
     def depends_on(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.when)
+        return tuple(name for name, _ in self._conditions())
+
+    def _conditions(self) -> tuple[tuple[str, tuple[Value, ...]], ...]:
+        when = self.when
+        return _freeze_when(when) if isinstance(when, Mapping) else when
 
     def suggest(self, trial: optuna.Trial, name: str) -> Value:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -54,7 +60,8 @@ class _Dimension:
         return None
 
     def _json_when(self) -> dict[str, Any]:
-        return {"when": {n: list(v) for n, v in self.when}} if self.when else {}
+        conditions = self._conditions()
+        return {"when": {n: list(v) for n, v in conditions}} if conditions else {}
 
     def to_json(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -109,7 +116,7 @@ class Choice(_Dimension):
         object.__setattr__(self, "when", _freeze_when(when))
 
     def suggest(self, trial: optuna.Trial, name: str) -> Value:
-        return trial.suggest_categorical(name, list(self.choices))  # type: ignore[arg-type]
+        return trial.suggest_categorical(name, list(self.choices))
 
     def grid_values(self) -> list[Value] | None:
         return list(self.choices)

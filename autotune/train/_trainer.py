@@ -119,6 +119,7 @@ def fit(
             train,
             validation_data=validation,
             epochs=epochs,
+            shuffle=False,  # the pipeline shuffles
             verbose=0,
             callbacks=[monitor],
         )

@@ -1,0 +1,222 @@
+"""The ``autotune`` command: argument parsing, terminal output and exit codes only.
+
+Exit codes: 0 done, 1 an unexpected error, 2 bad input (run file, flags, data), 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from autotune.engine import RunReport, TrialEvent
+    from autotune.results import RankedTrial
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        errors.print(f"autotune: error: {message}")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _duration(text: str) -> float:
+    from autotune.spec import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = _Parser(prog="autotune", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run (or resume) the study a run file describes")
+    run.add_argument("file", type=Path, help="the run file (YAML)")
+    run.add_argument("--trials", type=_positive, help="study-wide total of trials")
+    run.add_argument("--budget", type=_duration, help="wall-clock budget: 90s, 10m, 1.5h")
+    run.add_argument("--study", help="study name (default: study: or the file's stem)")
+    run.add_argument("--storage", help="Optuna storage URL (default: SQLite in the results dir)")
+    run.add_argument("--results-dir", type=Path, default=Path("results"), help="default: results")
+    run.add_argument("--seed", type=int, help="seed (default: seed: in the run file)")
+
+    validate = sub.add_parser("validate", help="check a run file and print the resolved space")
+    validate.add_argument("file", type=Path)
+
+    report = sub.add_parser("report", help="re-rank a study and re-write its exports")
+    report.add_argument("target", help="a results/<study> folder or an Optuna storage URL")
+    report.add_argument("--study", help="the study (when the storage holds several)")
+    report.add_argument("--results-dir", type=Path, default=Path("results"))
+
+    dashboard = sub.add_parser("dashboard", help="open Optuna Dashboard on a study")
+    dashboard.add_argument("target", help="a results/<study> folder or an Optuna storage URL")
+    dashboard.add_argument("--port", type=int, default=8080)
+    dashboard.add_argument("--host", default="127.0.0.1")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``autotune`` console script."""
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    from autotune.spec import SpecError
+
+    try:
+        if args.command == "validate":
+            return _validate(args)
+        if args.command == "run":
+            return _run(args)
+        if args.command == "report":
+            return _report(args)
+        return _dashboard(args)
+    except SpecError as error:
+        errors.print(f"[red]error:[/red] {error}", markup=True, soft_wrap=True)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from autotune.spec import describe, load_run_file
+
+    spec = load_run_file(args.file)
+    console.print(describe(spec), soft_wrap=True)
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from autotune.spec import load_run_file
+
+    spec = load_run_file(args.file)
+    _quiet_libraries()
+    from autotune.engine import RunOptions, run
+
+    options = RunOptions(
+        trials=args.trials,
+        budget=args.budget,
+        study=args.study,
+        storage=args.storage,
+        results_dir=args.results_dir,
+        seed=args.seed,
+    )
+    console.print(f"autotune: running [bold]{args.file}[/bold]")
+    report = run(spec, options, on_event=_print_event)
+    _print_summary(report)
+    return EXIT_INTERRUPTED if report.interrupted else EXIT_OK
+
+
+def _quiet_libraries() -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.getLogger("absl").setLevel(logging.ERROR)
+
+
+def _print_event(event: TrialEvent) -> None:
+    accuracy = "-" if event.accuracy is None else f"{event.accuracy:.4f}"
+    best = "-" if event.best_accuracy is None else f"{event.best_accuracy:.4f}"
+    left = "" if event.seconds_left is None else f" · {event.seconds_left:.0f}s left"
+    end = event.state if event.end in ("complete", event.state.lower()) else f"{event.state} ({event.end})"
+    console.print(
+        f"[{event.done}/{event.total}] trial {event.number}: {end}, accuracy {accuracy} "
+        f"in {event.wall_seconds:.1f}s · best {best}{left}"
+    )
+
+
+def _print_summary(report: RunReport) -> None:
+    if report.abandoned:
+        console.print(f"marked abandoned (FAIL): trials {report.abandoned}")
+    console.print(_leaderboard(report.ranked))
+    if report.test_accuracy is not None and report.ranked:
+        console.print(
+            f"test accuracy of trial {report.ranked[0].number}: {report.test_accuracy:.4f}"
+        )
+    state = "interrupted" if report.interrupted else "done"
+    console.print(f"{state}: {report.done}/{report.total} trials in study {report.study!r}")
+    console.print(f"storage: {report.storage}")
+    for path in report.files:
+        console.print(f"wrote {path}")
+
+
+def _leaderboard(ranked: Sequence[RankedTrial], limit: int = 10) -> Table:
+    table = Table(title="leaderboard (accuracy per second of wall-clock time)")
+    for column in ("rank", "trial", "accuracy", "seconds", "acc/s", "pareto"):
+        table.add_column(column, justify="right")
+    for row in ranked[:limit]:
+        table.add_row(
+            str(row.rank),
+            str(row.number),
+            f"{row.accuracy:.4f}",
+            f"{row.wall_seconds:.1f}",
+            f"{row.accuracy_per_second:.4f}",
+            "*" if row.pareto else "",
+        )
+    return table
+
+
+def _report(args: argparse.Namespace) -> int:
+    from autotune.results import rewrite
+
+    try:
+        written = rewrite(args.target, study=args.study, results_dir=args.results_dir)
+    except ValueError as error:
+        errors.print(f"error: {error}")
+        return EXIT_USAGE
+    console.print(_leaderboard(written.ranked))
+    for path in written.files:
+        console.print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from autotune.results import storage_url
+
+    try:
+        storage = storage_url(args.target)
+    except ValueError as error:
+        errors.print(f"error: {error}")
+        return EXIT_USAGE
+    try:
+        from optuna_dashboard import run_server
+    except ImportError:  # pragma: no cover - a dependency, but say how to fix a broken install
+        errors.print("error: optuna-dashboard is not installed: pip install optuna-dashboard")
+        return EXIT_USAGE
+    console.print(f"Optuna Dashboard on http://{args.host}:{args.port}/ (Ctrl-C to stop)")
+    run_server(storage, host=args.host, port=args.port)
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

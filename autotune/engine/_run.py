@@ -1,0 +1,342 @@
+"""A whole run: prepare data and study, run trials until the count or the budget, keep results."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import optuna
+
+from autotune.data import DataError, load_dataset, make_eval_dataset
+from autotune.engine._objective import TrialSetup, record, run_trial
+from autotune.engine._study import (
+    counted,
+    default_storage,
+    mark_abandoned,
+    open_study,
+    owner,
+)
+from autotune.models import choose_family
+from autotune.results import rank_trials, write_results
+from autotune.space import IMAGE_ONLY_OPS, Choice, Fixed, Space, TrialConfig
+from autotune.spec import RunSpec, SpecError, fixed_run_file, space_of
+from autotune.train import TrialResult, release_memory, resolve_devices
+
+if TYPE_CHECKING:
+    import keras
+
+    from autotune.data import Dataset
+    from autotune.results import RankedTrial
+
+logger = logging.getLogger(__name__)
+
+TEST_ATTR = "autotune:test"
+KEEP_TOP = 3
+"""Models kept on disk: the accuracy/seconds Pareto front plus this many top-ranked trials."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Command-line overrides of a run file.
+
+    Attributes:
+        trials: the study-wide total of trials (default: ``search.trials``).
+        budget: wall-clock seconds for this invocation (default: ``search.budget``).
+        study: the study name (default: ``study:`` or the run file's stem).
+        storage: an Optuna storage URL (default: ``storage:`` or SQLite in the results folder).
+        results_dir: the folder holding one sub-folder per study.
+        seed: the run's seed (default: ``seed:``).
+    """
+
+    trials: int | None = None
+    budget: float | None = None
+    study: str | None = None
+    storage: str | None = None
+    results_dir: Path = Path("results")
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class TrialEvent:
+    """A trial has ended; sent to the progress display."""
+
+    number: int
+    state: str
+    end: str
+    accuracy: float | None
+    wall_seconds: float
+    reason: str | None
+    done: int
+    total: int
+    best_accuracy: float | None
+    seconds_left: float | None
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What a run did and wrote."""
+
+    study: str
+    directory: Path
+    storage: str
+    resumed: bool
+    done: int
+    total: int
+    interrupted: bool
+    ranked: list[RankedTrial]
+    test_accuracy: float | None
+    abandoned: list[int] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+
+def study_name(spec: RunSpec, options: RunOptions) -> str:
+    """The study's name: ``--study``, else ``study:``, else the run file's stem."""
+    if options.study:
+        return options.study
+    if spec.study:
+        return spec.study
+    return spec.file.stem if spec.file is not None else "autotune"
+
+
+def prepare(spec: RunSpec) -> tuple[Space, Dataset, str]:
+    """Everything that can refuse a run before anything is created: data, model family, ops.
+
+    Raises:
+        SpecError: the data cannot be had, or the space does not fit the data.
+    """
+    space = space_of(spec)
+    try:
+        dataset = load_dataset(spec.data, seed=spec.seed)
+    except DataError as error:
+        raise SpecError.at(
+            spec, error.key, expected="a data set autotune can read", received=str(error)
+        ) from None
+    try:
+        family = choose_family(spec.model, image=dataset.image)
+    except ValueError as error:
+        raise SpecError.at(spec, ("model",), expected="mlp for flat data", received=str(error))
+    if not dataset.image:
+        for op in sorted(IMAGE_ONLY_OPS):
+            dim = space.get(op)
+            if _can_be_true(dim):
+                raise SpecError.at(
+                    spec,
+                    ("space", "augmentation"),
+                    expected="augmentation ops that fit flat data (noise)",
+                    received=f"{op}, an image op, for data of shape {dataset.input_shape}",
+                )
+    return space, dataset, family
+
+
+def _can_be_true(dim: Any) -> bool:
+    if isinstance(dim, Fixed):
+        return bool(dim.value)
+    if isinstance(dim, Choice):
+        return True in dim.choices
+    return False
+
+
+def run(
+    spec: RunSpec,
+    options: RunOptions | None = None,
+    *,
+    on_event: Callable[[TrialEvent], None] | None = None,
+) -> RunReport:
+    """Run (or resume) the study a run file describes, and write its results.
+
+    Trials run one after another in this process until the study holds ``trials`` counted
+    trials or the budget runs out. A trial's failure is recorded on that trial and the run goes
+    on. Ctrl-C stops the running trial (recorded as PRUNED, reason ``interrupted``), writes the
+    results and returns with ``interrupted=True``.
+
+    Raises:
+        SpecError: the run file cannot run as written (data, space, existing study).
+    """
+    options = options or RunOptions()
+    run_started = time.perf_counter()
+    seed = spec.seed if options.seed is None else options.seed
+    space, dataset, family = prepare(spec)
+    name = study_name(spec, options)
+    directory = options.results_dir / name
+    storage = options.storage or spec.storage or default_storage(directory)
+    total = options.trials or spec.search.trials
+    budget = options.budget if options.budget is not None else spec.search.budget
+    deadline = None if budget is None else run_started + budget
+
+    if storage.startswith("sqlite:///") and not os.path.exists(storage.removeprefix("sqlite:///")):
+        Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    document = spec.model_dump(mode="json")
+    document["study"] = name
+    existing = _existing_trials(storage, name)
+    study, resumed = open_study(
+        spec, space, name=name, storage=storage, seed=seed + existing, spec_document=document
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    abandoned = mark_abandoned(study)
+    setup = TrialSetup(
+        space=space,
+        dataset=dataset,
+        family=family,
+        epochs=spec.train.epochs,
+        devices=resolve_devices(spec.train.devices),
+        seed=seed,
+        objective=spec.search.objective,
+        steps_per_execution=spec.train.steps_per_execution,
+    )
+    ranked: list[RankedTrial] = _write(directory, study, spec, name)
+    interrupted = False
+    while True:
+        done = counted(study.get_trials(deepcopy=False))
+        if done >= total or (deadline is not None and time.perf_counter() >= deadline):
+            break
+        outcome_end, ranked = _one_trial(study, setup, spec, name, directory, deadline, on_event,
+                                         done, total)
+        if outcome_end == "interrupted":
+            interrupted = True
+            break
+    test_accuracy = None if interrupted else _evaluate_test(spec, study, dataset, directory, ranked)
+    if test_accuracy is not None:
+        ranked = _write(directory, study, spec, name)
+    files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix != ".tmp")
+    return RunReport(
+        study=name,
+        directory=directory,
+        storage=storage,
+        resumed=resumed,
+        done=counted(study.get_trials(deepcopy=False)),
+        total=total,
+        interrupted=interrupted,
+        ranked=ranked,
+        test_accuracy=test_accuracy,
+        abandoned=abandoned,
+        files=files,
+    )
+
+
+def _existing_trials(storage: str, name: str) -> int:
+    from autotune.engine._study import study_exists
+
+    if not study_exists(storage, name):
+        return 0
+    return len(optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False))
+
+
+def _one_trial(
+    study: optuna.Study,
+    setup: TrialSetup,
+    spec: RunSpec,
+    name: str,
+    directory: Path,
+    deadline: float | None,
+    on_event: Callable[[TrialEvent], None] | None,
+    done: int,
+    total: int,
+) -> tuple[str, list[RankedTrial]]:
+    trial = study.ask()
+    trial.set_user_attr("owner", owner())
+    model: keras.Model | None = None
+    try:
+        _config, outcome = run_trial(trial, setup, deadline=deadline)
+        result, model = outcome.result, outcome.model
+    except KeyboardInterrupt:
+        result = TrialResult(
+            accuracy=None,
+            wall_seconds=0.0,
+            train_seconds=0.0,
+            first_epoch_seconds=0.0,
+            examples_per_second=0.0,
+            epochs=0,
+            end="interrupted",
+            reason="stopped by Ctrl-C",
+        )
+    frozen = record(study, trial, result, setup.objective)
+    ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
+    _keep_models(directory, ranked, frozen.number, model)
+    del model
+    release_memory()
+    ranked = _write(directory, study, spec, name)
+    if on_event is not None:
+        on_event(
+            TrialEvent(
+                number=frozen.number,
+                state=frozen.state.name,
+                end=str(frozen.user_attrs.get("end", result.end)),
+                accuracy=result.accuracy,
+                wall_seconds=result.wall_seconds,
+                reason=frozen.user_attrs.get("reason"),
+                done=done + 1,
+                total=total,
+                best_accuracy=max((r.accuracy for r in ranked), default=None),
+                seconds_left=None if deadline is None else max(0.0, deadline - time.perf_counter()),
+            )
+        )
+    return result.end, ranked
+
+
+def _write(directory: Path, study: optuna.Study, spec: RunSpec, name: str) -> list[RankedTrial]:
+    ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
+    best = fixed_run_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
+    write_results(directory, study, spec.rank, best_run_file=best)
+    return ranked
+
+
+def _model_path(directory: Path, number: int) -> Path:
+    return directory / "models" / f"trial_{number}.keras"
+
+
+def _keep_models(
+    directory: Path, ranked: list[RankedTrial], number: int, model: keras.Model | None
+) -> None:
+    """Save the new trial's model if it may become the pick; drop models that cannot."""
+    keep = {r.number for r in ranked if r.pareto} | {r.number for r in ranked[:KEEP_TOP]}
+    models = directory / "models"
+    if model is not None and number in keep:
+        models.mkdir(parents=True, exist_ok=True)
+        partial = models / f"trial_{number}.partial.keras"
+        model.save(partial)
+        os.replace(partial, _model_path(directory, number))
+    if models.exists():
+        for path in models.glob("trial_*.keras"):
+            stem = path.stem.removeprefix("trial_")
+            if stem.isdigit() and int(stem) not in keep:
+                path.unlink(missing_ok=True)
+    if ranked and _model_path(directory, ranked[0].number).exists():
+        partial = directory / "best_model.partial.keras"
+        shutil.copyfile(_model_path(directory, ranked[0].number), partial)
+        os.replace(partial, directory / "best_model.keras")
+
+
+def _evaluate_test(
+    spec: RunSpec,
+    study: optuna.Study,
+    dataset: Dataset,
+    directory: Path,
+    ranked: list[RankedTrial],
+) -> float | None:
+    """Evaluate the top-ranked trial's model on the test split, once per pick."""
+    if not spec.data.test or not ranked or dataset.x_test is None or dataset.y_test is None:
+        return None
+    top = ranked[0]
+    known = study.user_attrs.get(TEST_ATTR)
+    if isinstance(known, dict) and known.get("trial") == top.number:
+        return float(known["accuracy"])
+    path = _model_path(directory, top.number)
+    if not path.exists():
+        logger.warning("no saved model for trial %d; test accuracy not measured", top.number)
+        return None
+    import keras
+
+    model = keras.models.load_model(path)
+    config = TrialConfig(top.config)
+    test = make_eval_dataset(dataset, config, dataset.x_test, dataset.y_test)
+    _, accuracy = model.evaluate(test, verbose=0)
+    study.set_user_attr(TEST_ATTR, {"trial": top.number, "accuracy": float(accuracy)})
+    del model
+    release_memory()
+    return float(accuracy)

@@ -1,0 +1,207 @@
+"""Creating or resuming the Optuna study a run file describes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import optuna
+import psutil
+
+from autotune.space import Space
+from autotune.spec import RunSpec, SpecError, pruner_class, sampler_class
+
+logger = logging.getLogger(__name__)
+
+SPACE_ATTR = "autotune:space"
+SPEC_ATTR = "autotune:spec"
+STARTED_ATTR = "autotune:start_with_enqueued"
+UNCOUNTED_ENDS = frozenset({"abandoned", "worker_died"})
+"""End reasons of trials that do not count toward ``--trials``: their work was lost, not done."""
+
+
+def default_storage(directory: Path) -> str:
+    """The default storage: a SQLite file in the study's results folder."""
+    return f"sqlite:///{(directory / 'study.db').resolve()}"
+
+
+def directions(spec: RunSpec) -> list[str]:
+    """Optuna directions for the run file's objective."""
+    if spec.search.objective == "pareto":
+        return ["maximize", "minimize"]
+    return ["maximize"]
+
+
+def metric_names(spec: RunSpec) -> list[str]:
+    """Names of the objective values, as Optuna Dashboard shows them."""
+    if spec.search.objective == "pareto":
+        return ["accuracy", "wall_seconds"]
+    return [spec.search.objective]
+
+
+def make_sampler(spec: RunSpec, space: Space, *, seed: int) -> optuna.samplers.BaseSampler:
+    """The sampler the run file names, seeded from the run's seed."""
+    name = spec.search.sampler
+    options: dict[str, Any] = dict(spec.search.sampler_options)
+    cls = sampler_class(name)
+    if name == "grid":
+        return optuna.samplers.GridSampler(space.grid(), seed=seed, **options)
+    if name == "tpe":
+        options.setdefault("multivariate", True)
+        options.setdefault("n_startup_trials", 5)
+    return cls(seed=seed, **options)
+
+
+def make_pruner(spec: RunSpec) -> optuna.pruners.BasePruner:
+    """The pruner the run file names; hyperband and successive halving count epochs."""
+    name = spec.search.resolved_pruner
+    options: dict[str, Any] = dict(spec.search.pruner_options)
+    if name == "hyperband":
+        options.setdefault("min_resource", 1)
+        options.setdefault("max_resource", spec.train.epochs)
+    elif name == "successive_halving":
+        options.setdefault("min_resource", 1)
+    elif name == "median":
+        options.setdefault("n_startup_trials", 3)
+        options.setdefault("n_warmup_steps", 1)
+    return pruner_class(name)(**options)
+
+
+def study_exists(storage: str, name: str) -> bool:
+    """Whether ``storage`` holds a study called ``name``, without creating anything."""
+    if storage.startswith("sqlite:///"):
+        path = Path(storage.removeprefix("sqlite:///"))
+        if not path.exists():
+            return False
+    try:
+        return name in optuna.get_all_study_names(storage=storage)
+    except Exception:  # an empty or foreign database
+        return False
+
+
+def open_study(
+    spec: RunSpec,
+    space: Space,
+    *,
+    name: str,
+    storage: str,
+    seed: int,
+    spec_document: dict[str, Any],
+) -> tuple[optuna.Study, bool]:
+    """Create the study, or load it when it exists and was made with the same space.
+
+    Returns:
+        The study and whether it was resumed.
+
+    Raises:
+        SpecError: the study exists with a different space or objective.
+    """
+    sampler = make_sampler(spec, space, seed=seed)
+    pruner = make_pruner(spec)
+    resumed = study_exists(storage, name)
+    if resumed:
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
+        _check_compatible(spec, study, space, name)
+    else:
+        study = optuna.create_study(
+            study_name=name,
+            storage=storage,
+            sampler=sampler,
+            pruner=pruner,
+            directions=directions(spec),
+        )
+        study.set_user_attr(SPACE_ATTR, space.to_json())
+        study.set_metric_names(metric_names(spec))
+    study.set_user_attr(SPEC_ATTR, spec_document)
+    if not study.user_attrs.get(STARTED_ATTR):
+        searched = set(space.searched())
+        for params in spec.search.start_with:
+            study.enqueue_trial({k: v for k, v in params.items() if k in searched})
+        study.set_user_attr(STARTED_ATTR, True)
+    return study, resumed
+
+
+def _check_compatible(spec: RunSpec, study: optuna.Study, space: Space, name: str) -> None:
+    stored = study.user_attrs.get(SPACE_ATTR)
+    if stored is None:
+        raise SpecError.at(
+            spec,
+            ("study",),
+            expected="a new study name, or a study created by autotune",
+            received=name,
+            hint="this storage holds a study of that name that autotune did not create",
+        )
+    if stored != space.to_json():
+        before = json.loads(stored)
+        after = json.loads(space.to_json())
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        raise SpecError.at(
+            spec,
+            ("space", changed[0]) if changed else ("space",),
+            expected=f"the space study {name!r} was created with",
+            received="a different space (changed: " + ", ".join(changed) + ")",
+            hint="use --study NEW_NAME for a new study, or restore the old space to resume",
+        )
+    if [d.name.lower() for d in study.directions] != directions(spec):
+        raise SpecError.at(
+            spec,
+            ("search", "objective"),
+            expected=f"the objective study {name!r} was created with",
+            received=spec.search.objective,
+            hint="use --study NEW_NAME for a new study",
+        )
+
+
+def owner() -> dict[str, Any]:
+    """Who runs a trial: host, process id and that process's start time."""
+    process = psutil.Process()
+    return {"host": socket.gethostname(), "pid": os.getpid(), "since": process.create_time()}
+
+
+def _owner_alive(info: Any) -> bool | None:
+    """True/False for a trial owned on this host; None when it belongs to another host."""
+    if not isinstance(info, dict) or info.get("host") != socket.gethostname():
+        return None if isinstance(info, dict) else False
+    try:
+        process = psutil.Process(int(info["pid"]))
+        return abs(process.create_time() - float(info["since"])) < 1.0
+    except (psutil.Error, KeyError, ValueError, TypeError):
+        return False
+
+
+def mark_abandoned(study: optuna.Study) -> list[int]:
+    """Mark FAIL, reason ``abandoned``, every RUNNING trial whose process on this host is gone.
+
+    Running trials of other hosts are left alone: they may still be running.
+    """
+    marked: list[int] = []
+    for frozen in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        info = frozen.user_attrs.get("owner")
+        if _owner_alive(info) is not False:
+            continue
+        trial = optuna.trial.Trial(study, frozen._trial_id)
+        trial.set_user_attr("end", "abandoned")
+        pid = info.get("pid") if isinstance(info, dict) else "unknown"
+        trial.set_user_attr("reason", f"its process (pid {pid}) ended before the trial did")
+        study.tell(frozen.number, state=optuna.trial.TrialState.FAIL)
+        marked.append(frozen.number)
+    if marked:
+        logger.warning("marked abandoned trials %s as failed", marked)
+    return marked
+
+
+def counted(trials: Sequence[optuna.trial.FrozenTrial]) -> int:
+    """Trials that count toward ``--trials``: finished in any way but lost to a dead process."""
+    finished = (
+        optuna.trial.TrialState.COMPLETE,
+        optuna.trial.TrialState.PRUNED,
+        optuna.trial.TrialState.FAIL,
+    )
+    return sum(
+        1 for t in trials if t.state in finished and t.user_attrs.get("end") not in UNCOUNTED_ENDS
+    )

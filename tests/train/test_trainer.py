@@ -1,0 +1,123 @@
+"""The trainer ends every trial with a result that says how it ended, and measures it."""
+
+from __future__ import annotations
+
+import time
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from autotune.space import TrialConfig
+from autotune.train import fit, make_optimizer
+
+CONFIG = TrialConfig({"optimizer": "adam", "learning_rate": 0.01})
+
+
+def _data(n: int = 256, *, nan: bool = False) -> tuple[tf.data.Dataset, tf.data.Dataset]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 8)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+    if nan:
+        x[3, 2] = np.nan
+    train = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)
+    return train, train
+
+
+def _model() -> keras.Model:
+    return keras.Sequential(
+        [keras.Input((8,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(2, activation="softmax")]
+    )
+
+
+def _fit(**kwargs: object):  # type: ignore[no-untyped-def]
+    train, val = _data(nan=bool(kwargs.pop("nan", False)))
+    options: dict = {"build_model": _model, "train": train, "validation": val, "train_examples": 256, "epochs": 3}
+    options.update(kwargs)
+    return fit(CONFIG, **options)
+
+
+@pytest.mark.parametrize(
+    ("name", "cls"),
+    [("adam", "Adam"), ("adamw", "AdamW"), ("sgd", "SGD"), ("rmsprop", "RMSprop"), ("nadam", "Nadam"), ("adagrad", "Adagrad")],
+)
+def test_each_optimizer_is_built_with_the_learning_rate(name: str, cls: str) -> None:
+    optimizer = make_optimizer(TrialConfig({"optimizer": name, "learning_rate": 0.02, "momentum": 0.5}))
+    assert type(optimizer).__name__ == cls
+    assert float(optimizer.learning_rate) == pytest.approx(0.02)
+
+
+def test_sgd_momentum_comes_from_the_config() -> None:
+    assert make_optimizer(TrialConfig({"optimizer": "sgd", "learning_rate": 0.1, "momentum": 0.9})).momentum == 0.9
+    assert make_optimizer(TrialConfig({"optimizer": "sgd", "learning_rate": 0.1})).momentum == 0.0
+
+
+def test_a_complete_trial_is_measured() -> None:
+    started = time.perf_counter()
+    outcome = _fit(started_at=started)
+    result = outcome.result
+    assert result.end == "complete" and result.reason is None
+    assert result.epochs == 3 and len(result.curve) == 3
+    assert 0.0 <= result.accuracy <= 1.0 and result.accuracy == result.curve[-1][1]
+    times = [t for t, _ in result.curve]
+    assert times == sorted(times) and times[-1] <= result.wall_seconds
+    assert 0 < result.first_epoch_seconds <= result.train_seconds <= result.wall_seconds
+    assert result.examples_per_second > 0
+    assert result.devices == ("/cpu:0",)
+    assert outcome.model is not None
+    attrs = result.user_attrs()
+    assert attrs["accuracy_per_second"] == pytest.approx(result.accuracy / result.wall_seconds)
+    assert attrs["curve"] == [list(p) for p in result.curve]
+
+
+def test_report_can_prune_after_an_epoch() -> None:
+    seen: list[tuple[int, float]] = []
+
+    def report(epoch: int, accuracy: float) -> bool:
+        seen.append((epoch, accuracy))
+        return epoch == 2
+
+    result = _fit(report=report).result
+    assert result.end == "pruned" and result.epochs == 2
+    assert [e for e, _ in seen] == [1, 2]
+
+
+def test_a_passed_deadline_stops_training() -> None:
+    result = _fit(epochs=50, deadline=time.perf_counter() + 0.3).result
+    assert result.end == "deadline"
+    assert result.epochs < 50
+    assert "budget" in (result.reason or "")
+
+
+def test_a_nan_loss_ends_the_trial_as_nan() -> None:
+    result = _fit(nan=True).result
+    assert result.end == "nan"
+    assert "NaN" in (result.reason or "")
+
+
+def test_out_of_memory_is_reported_as_oom() -> None:
+    def huge() -> keras.Model:
+        return keras.Sequential([keras.Input((8,)), keras.layers.Dense(2**34), keras.layers.Dense(2)])
+
+    result = _fit(build_model=huge).result
+    assert result.end == "oom"
+    assert "memory" in (result.reason or "")
+
+
+def test_an_exception_in_the_trial_is_an_error_with_its_message() -> None:
+    def broken() -> keras.Model:
+        raise RuntimeError("user code exploded")
+
+    outcome = _fit(build_model=broken)
+    assert outcome.result.end == "error"
+    assert "user code exploded" in (outcome.result.reason or "")
+    assert outcome.model is None
+
+
+def test_ctrl_c_during_training_is_an_interrupted_result() -> None:
+    def report(epoch: int, accuracy: float) -> bool:
+        raise KeyboardInterrupt
+
+    result = _fit(report=report).result
+    assert result.end == "interrupted"
