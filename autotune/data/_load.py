@@ -1,0 +1,72 @@
+"""load_dataset: the run file's ``data:`` section to a split, in-memory Dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from autotune.data._builtin import load_digits, load_fashion_mnist, load_mnist
+from autotune.data._cifar import load_cifar10
+from autotune.data._csv import load_csv
+from autotune.data._dataset import Dataset, Loaded
+from autotune.data._errors import DataError
+from autotune.data._image_dir import load_image_dir
+from autotune.data._npz import load_npz
+from autotune.data._split import split
+
+if TYPE_CHECKING:
+    from autotune.spec import DataSpec
+
+
+def load_dataset(spec: DataSpec, *, seed: int) -> Dataset:
+    """Load the data set a run file names and split off validation with the run's seed.
+
+    Built-in data sets are never downloaded: each is read from ``data.path`` or the standard
+    places (see the DataError message for the list). The test split (``x_test``) is present
+    only when ``data.test`` is true; a source without one then gives a fixed, seed-independent
+    stratified 20 % of its examples (digits always holds that 20 % out).
+
+    Args:
+        spec: the run file's ``data:`` section.
+        seed: the run seed; the same seed draws the same validation and training examples.
+
+    Returns:
+        The data set, with int32 class ids.
+
+    Raises:
+        DataError: the data cannot be found or read, or a requested size is too large.
+
+    Example:
+        >>> from autotune.spec import DataSpec
+        >>> ds = load_dataset(DataSpec(dataset="digits", validation_size=100), seed=0)
+        >>> ds.input_shape, len(ds.x_val), ds.num_classes
+        ((8, 8, 1), 100, 10)
+    """
+    loaded = _read(spec)
+    if len(loaded.class_names) < 2:
+        raise DataError(
+            f"data: {loaded.name} has a single class ({loaded.class_names[0]!r}); a classifier "
+            "needs at least two",
+            key=("data", "target") if spec.dataset == "csv" else ("data", "path"),
+        )
+    return split(loaded, spec, seed=seed)
+
+
+def _read(spec: DataSpec) -> Loaded:
+    kind, test = spec.dataset, spec.test
+    if kind == "digits":
+        return load_digits(test=test)
+    if kind == "mnist":
+        return load_mnist(spec.path, test=test)
+    if kind == "fashion_mnist":
+        return load_fashion_mnist(spec.path, test=test)
+    if kind == "cifar10":
+        return load_cifar10(spec.path, test=test)
+    path = Path(spec.path or "").expanduser()
+    if kind == "npz":
+        return load_npz(path, test=test)
+    if kind == "csv":
+        return load_csv(path, spec.target or "", test=test)
+    if kind == "image_dir":
+        return load_image_dir(path, image_size=spec.image_size, test=test)
+    raise DataError(f"data.dataset: unknown data set {kind!r}", key=("data", "dataset"))

@@ -1,0 +1,194 @@
+"""The per-trial tf.data pipeline: normalize, cache, shuffle, batch, augment, prefetch.
+
+This runs once per trial, many times in one process. What does not change between trials,
+the normalized arrays of a (data set, normalization) pair, is kept in a small cache that holds
+at most ``MAX_PREPARED`` pairs; everything else belongs to the returned datasets and is freed
+with them.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import tensorflow as tf
+
+from autotune.data._augment import enabled_ops, make_augment
+from autotune.data._dataset import Dataset
+from autotune.data._normalize import Normalizer, make_normalizer
+
+if TYPE_CHECKING:
+    from autotune.space import TrialConfig
+
+_logger = logging.getLogger(__name__)
+
+MAX_PREPARED = 3
+"""Normalized (data set, normalization) pairs kept between trials: one data set's three."""
+MAX_PREPARED_BYTES = 2 << 30
+"""Older pairs are dropped while the cache holds more than this (the newest always stays)."""
+
+
+@dataclass(frozen=True, eq=False)
+class TrialData:
+    """The datasets one trial trains and validates on.
+
+    Attributes:
+        train: ``(x float32, y int32)`` batches: shuffled (anew each epoch), augmented as the
+            config asks, cached before shuffling, prefetched.
+        validation: the same normalization, batched, cached, prefetched, never augmented.
+        train_examples: examples in one epoch of ``train``.
+        steps_per_epoch: batches in one epoch of ``train`` (the last one may be smaller).
+    """
+
+    train: tf.data.Dataset
+    validation: tf.data.Dataset
+    train_examples: int
+    steps_per_epoch: int
+
+
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    dataset: Dataset
+    normalizer: Normalizer
+    x_train: tf.Tensor
+    y_train: tf.Tensor
+    x_val: tf.Tensor
+    y_val: tf.Tensor
+
+    @property
+    def nbytes(self) -> int:
+        return sum(
+            int(t.shape.num_elements() or 0) * t.dtype.size
+            for t in (self.x_train, self.y_train, self.x_val, self.y_val)
+        )
+
+
+_prepared: OrderedDict[tuple[int, str], _Prepared] = OrderedDict()
+
+
+def make_datasets(dataset: Dataset, config: TrialConfig, *, seed: int) -> TrialData:
+    """Build one trial's training and validation pipelines.
+
+    Reads ``normalization``, ``batch_size``, ``augment_strength`` and the augmentation ops
+    ``flip``, ``rotate``, ``zoom``, ``translate``, ``contrast``, ``noise`` from ``config``.
+
+    Args:
+        dataset: from ``load_dataset``.
+        config: the trial's values.
+        seed: drives shuffling and augmentation; the same seed gives the same batches.
+
+    Raises:
+        ValueError: an image-only augmentation is on for flat data, or a value is out of range.
+
+    Example:
+        >>> from autotune.space import CATALOGUE, TrialConfig
+        >>> from autotune.spec import DataSpec
+        >>> from autotune.data import load_dataset
+        >>> ds = load_dataset(DataSpec(dataset="digits"), seed=0)
+        >>> config = TrialConfig({k: e.default for k, e in CATALOGUE.items()})
+        >>> data = make_datasets(ds, config, seed=0)
+        >>> data.train_examples, data.steps_per_epoch
+        (1150, 18)
+    """
+    batch_size = _batch_size(config)
+    ops = enabled_ops(config, image=dataset.image)
+    prepared = _prepare(dataset, config["normalization"])
+    count = len(dataset.x_train)
+    train = (
+        tf.data.Dataset.from_tensor_slices((prepared.x_train, prepared.y_train))
+        .cache()
+        .shuffle(count, seed=seed % 2**31, reshuffle_each_iteration=True)
+        .batch(batch_size)
+    )
+    if ops:
+        augment = make_augment(
+            ops, float(config["augment_strength"]), bounds=prepared.normalizer.bounds
+        )
+        seeds = tf.data.Dataset.random(seed=(seed + 1) % 2**31, rerandomize_each_iteration=True)
+        train = tf.data.Dataset.zip((train, seeds)).map(
+            lambda batch, key: augment(batch[0], batch[1], key),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    validation = (
+        tf.data.Dataset.from_tensor_slices((prepared.x_val, prepared.y_val))
+        .batch(batch_size)
+        .cache()
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    return TrialData(
+        train=train.prefetch(tf.data.AUTOTUNE),
+        validation=validation,
+        train_examples=count,
+        steps_per_epoch=math.ceil(count / batch_size),
+    )
+
+
+def make_eval_dataset(
+    dataset: Dataset, config: TrialConfig, x: np.ndarray, y: np.ndarray
+) -> tf.data.Dataset:
+    """Batches of ``(x, y)`` normalized like the trial's training data, never augmented.
+
+    Used for the test split: the normalization statistics come from ``dataset.x_train``.
+
+    Raises:
+        ValueError: ``x`` examples do not have the data set's input shape, or ``x`` and ``y``
+            differ in length.
+    """
+    if tuple(x.shape[1:]) != dataset.input_shape:
+        raise ValueError(
+            f"expected examples of shape {dataset.input_shape}, got {tuple(x.shape[1:])}"
+        )
+    if len(x) != len(y):
+        raise ValueError(f"x holds {len(x)} examples but y holds {len(y)} labels")
+    normalizer = _prepare(dataset, config["normalization"]).normalizer
+    with tf.device("/CPU:0"):
+        features = tf.convert_to_tensor(normalizer(x))
+        labels = tf.convert_to_tensor(np.asarray(y, dtype=np.int32))
+    return (
+        tf.data.Dataset.from_tensor_slices((features, labels))
+        .batch(_batch_size(config))
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def _batch_size(config: TrialConfig) -> int:
+    batch_size = config["batch_size"]
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size: expected an integer >= 1, got {batch_size!r}")
+    return batch_size
+
+
+def _prepare(dataset: Dataset, normalization: str) -> _Prepared:
+    """The normalized splits of ``dataset``, from the cache or computed and cached."""
+    key = (id(dataset), normalization)
+    entry = _prepared.get(key)
+    if entry is not None and entry.dataset is dataset:
+        _prepared.move_to_end(key)
+        return entry
+    normalizer = make_normalizer(dataset, normalization)
+    with tf.device("/CPU:0"):  # host memory: tf.data reads it there, GPUs stay free
+        entry = _Prepared(
+            dataset=dataset,
+            normalizer=normalizer,
+            x_train=tf.convert_to_tensor(normalizer(dataset.x_train)),
+            y_train=tf.convert_to_tensor(dataset.y_train.astype(np.int32, copy=False)),
+            x_val=tf.convert_to_tensor(normalizer(dataset.x_val)),
+            y_val=tf.convert_to_tensor(dataset.y_val.astype(np.int32, copy=False)),
+        )
+    _prepared[key] = entry
+    while len(_prepared) > 1 and (
+        len(_prepared) > MAX_PREPARED
+        or sum(e.nbytes for e in _prepared.values()) > MAX_PREPARED_BYTES
+    ):
+        _prepared.popitem(last=False)
+    _logger.debug("normalized %s with %s (%d cached)", dataset.name, normalization, len(_prepared))
+    return entry
+
+
+def clear_cache() -> None:
+    """Drop every cached normalized array (they are rebuilt on the next trial that needs them)."""
+    _prepared.clear()
