@@ -7,7 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from autotune.space import IMAGE_ONLY_OPS
 from autotune.spec._duration import parse_duration
+from autotune.spec._errors import Described, Problem
+from autotune.spec._search import check_search
+from autotune.spec._space import parse_space
+from autotune.spec._values import can_take
 
 DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "npz", "csv", "image_dir")
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp", "nsga2")
@@ -32,17 +37,39 @@ class DataSpec(_Section):
     test: bool = False
     image_size: tuple[int, int] | None = None
 
+    @field_validator("image_size", mode="before")
+    @classmethod
+    def _pair(cls, value: Any) -> Any:
+        # YAML has lists, not tuples; strict mode would refuse [32, 32]
+        return tuple(value) if isinstance(value, list) else value
+
     @model_validator(mode="after")
     def _check(self) -> DataSpec:
         if self.dataset in ("npz", "csv", "image_dir") and self.path is None:
-            raise ValueError(f"path: dataset {self.dataset} needs a path, got none")
+            raise Problem(
+                ("path",),
+                expected=f"a path: dataset {self.dataset} reads its examples from files",
+                received=Described("no path"),
+                hint="add path: /where/the/data/is",
+            )
         if self.dataset == "csv" and self.target is None:
-            raise ValueError("target: a csv data set needs the name of its target column")
+            raise Problem(
+                ("target",),
+                expected="the name of the csv column to predict",
+                received=Described("no target"),
+                hint="add target: <column name>",
+            )
         if self.target is not None and self.dataset != "csv":
-            raise ValueError(f"target: only csv data sets take a target, got dataset {self.dataset}")
+            raise Problem(
+                ("target",),
+                expected=f"no target: only csv data sets take one (dataset is {self.dataset})",
+                received=self.target,
+            )
         if self.validation_size is not None and self.validation_split is not None:
-            raise ValueError(
-                "validation_split: give validation_size or validation_split, not both"
+            raise Problem(
+                ("validation_split",),
+                expected="validation_size or validation_split, not both",
+                received=self.validation_split,
             )
         return self
 
@@ -58,7 +85,7 @@ class TrainSpec(_Section):
     @classmethod
     def _devices(cls, value: Any) -> Any:
         if isinstance(value, list) and (not value or any(i < 0 for i in value)):
-            raise ValueError(f"expected auto, cpu or a list of GPU indices >= 0, got {value!r}")
+            raise Problem((), expected="auto, cpu or a list of GPU indices >= 0", received=value)
         return value
 
 
@@ -78,7 +105,14 @@ class SearchSpec(_Section):
     @field_validator("budget", mode="before")
     @classmethod
     def _budget(cls, value: Any) -> float | None:
-        return None if value is None else parse_duration(value)
+        if value is None:
+            return None
+        try:
+            return parse_duration(value)
+        except ValueError:
+            raise Problem(
+                (), expected="a positive duration like 90, 90s, 10m or 1.5h", received=value
+            ) from None
 
     @property
     def resolved_pruner(self) -> str:
@@ -90,9 +124,11 @@ class SearchSpec(_Section):
     @model_validator(mode="after")
     def _check(self) -> SearchSpec:
         if self.objective == "pareto" and self.pruner not in (None, "none"):
-            raise ValueError(
-                f"pruner: Optuna cannot prune multi-objective studies, so objective pareto needs "
-                f"pruner: none, got pruner: {self.pruner}"
+            raise Problem(
+                ("pruner",),
+                expected="pruner: none with objective pareto",
+                received=self.pruner,
+                hint="Optuna cannot prune multi-objective studies",
             )
         return self
 
@@ -108,9 +144,18 @@ class RankSpec(_Section):
     @model_validator(mode="after")
     def _check(self) -> RankSpec:
         if self.by == "time_to_target" and self.target is None:
-            raise ValueError("target: rank by time_to_target needs a target accuracy, got none")
+            raise Problem(
+                ("target",),
+                expected="a target accuracy (0 < target <= 1) to rank by time_to_target",
+                received=Described("no target"),
+                hint="add target: 0.9 under rank",
+            )
         if isinstance(self.min_accuracy, float) and not 0.0 <= self.min_accuracy <= 1.0:
-            raise ValueError(f"min_accuracy: expected auto or 0..1, got {self.min_accuracy}")
+            raise Problem(
+                ("min_accuracy",),
+                expected="auto or a number from 0 to 1",
+                received=self.min_accuracy,
+            )
         return self
 
 
@@ -121,7 +166,9 @@ class RunSpec(_Section):
     checked it and ``space_dimensions`` gives the parsed dimensions.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True
+    )
 
     study: str | None = Field(default=None, min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     seed: int = 0
@@ -140,6 +187,29 @@ class RunSpec(_Section):
     def file(self) -> Path | None:
         """The run file this spec was read from (None when built in code)."""
         return self._file
+
+    @model_validator(mode="after")
+    def _check(self) -> RunSpec:
+        if not isinstance(self.space, dict):  # pragma: no cover - the field type ensures it
+            raise Problem(("space",), expected="a mapping", received=self.space)
+        parsed = parse_space(self.space)
+        if self.data.dataset == "csv":
+            if self.model == "cnn":
+                raise Problem(
+                    ("model",),
+                    expected="auto or mlp for a csv data set (a cnn needs images)",
+                    received=self.model,
+                )
+            for op in sorted(IMAGE_ONLY_OPS & parsed.dims.keys(), key=str):
+                if can_take(parsed.dims[op], True):
+                    raise Problem(
+                        ("space", *parsed.paths[op]),
+                        expected="ops that work on table rows (noise) for a csv data set",
+                        received=op,
+                        hint=f"{op} needs images; remove it",
+                    )
+        check_search(self.search, parsed)
+        return self
 
     def line_of(self, *path: str | int) -> int | None:
         """The line of a key path in the run file, or of its nearest parent."""
