@@ -2,6 +2,7 @@
 
 from autotune.results._export import WrittenResults, write_results
 from autotune.results._ranking import RankedTrial, pareto_front, rank_trials, time_to_target
+from autotune.results._rewrite import rewrite
 from autotune.results._storage import read_study, storage_url
 from autotune.results._tables import leaderboard_table, trials_table
 
@@ -12,6 +13,7 @@ __all__ = [
     "pareto_front",
     "rank_trials",
     "read_study",
+    "rewrite",
     "storage_url",
     "time_to_target",
     "trials_table",

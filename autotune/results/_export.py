@@ -45,6 +45,12 @@ class WrittenResults:
     ranked: list[RankedTrial]
 
     @property
+    def files(self) -> list[Path]:
+        """The files written, in the order written."""
+        written = [self.trials_csv, self.leaderboard_csv]
+        return written if self.best_run_file is None else [*written, self.best_run_file]
+
+    @property
     def best(self) -> RankedTrial | None:
         """The top-ranked trial, or None when no trial has completed."""
         return self.ranked[0] if self.ranked else None

@@ -1,0 +1,62 @@
+"""Re-ranking a stored study and re-writing its results folder (``autotune report``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from autotune.results._export import WrittenResults, write_results
+from autotune.results._ranking import rank_trials
+from autotune.results._storage import read_study, storage_url
+from autotune.spec import RankSpec, SpecError, fixed_run_file, load_run_mapping
+
+_logger = logging.getLogger(__name__)
+
+SPEC_ATTR = "autotune:spec"
+"""The study user attribute holding the run file (the engine's ``SPEC_ATTR``)."""
+
+
+def rewrite(
+    target: str | Path, *, study: str | None = None, results_dir: Path | None = None
+) -> WrittenResults:
+    """Read a study back, rank it by its run file's ``rank:`` section and re-write its exports.
+
+    Args:
+        target: a results folder holding ``study.db``, a SQLite file, or a storage URL.
+        study: the study's name. Defaults to None: the storage must hold exactly one study.
+        results_dir: where per-study folders go when ``target`` is a URL; the files are
+            written to ``results_dir/<study name>``. Defaults to None (``results``). For a
+            folder or a SQLite file, the files are written next to the database.
+
+    Returns:
+        The files written and the ranked trials.
+
+    Raises:
+        ValueError: the storage or the study cannot be found, or the study's stored run file
+            no longer loads.
+
+    Example:
+        >>> written = rewrite("results/digits")  # doctest: +SKIP
+        >>> [path.name for path in written.files]  # doctest: +SKIP
+        ['trials.csv', 'leaderboard.csv', 'best.yaml']
+    """
+    url = storage_url(target)
+    loaded = read_study(url, study)
+    name = loaded.study_name
+    if url != target:  # a folder or a SQLite file: write next to study.db
+        directory = Path(url.removeprefix("sqlite:///")).parent
+    else:
+        directory = (results_dir if results_dir is not None else Path("results")) / name
+    document = loaded.user_attrs.get(SPEC_ATTR)
+    if not isinstance(document, Mapping):
+        _logger.warning("study %r holds no run file: ranking with the default rank section", name)
+        return write_results(directory, loaded, RankSpec(), best_run_file=None)
+    try:
+        spec = load_run_mapping(dict(document))
+    except SpecError as error:
+        message = f"the run file stored in study {name!r} no longer loads: {error}"
+        raise ValueError(message) from None
+    ranked = rank_trials(loaded.get_trials(deepcopy=False), spec.rank)
+    best = fixed_run_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
+    return write_results(directory, loaded, spec.rank, best_run_file=best)
