@@ -1,0 +1,98 @@
+"""Small run files on digits for engine and CLI tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+BASE_RUN: dict[str, Any] = {
+    "study": "tiny",
+    "seed": 0,
+    "data": {"dataset": "digits", "train_size": 300, "validation_size": 150, "test": True},
+    "model": "mlp",
+    "space": {
+        "depth": {"low": 1, "high": 2},
+        "width": [8, 16],
+        "optimizer": ["adam", "sgd"],
+        "momentum": {"low": 0.0, "high": 0.9, "when": {"optimizer": "sgd"}},
+        "learning_rate": {"low": 1.0e-3, "high": 3.0e-2, "log": True},
+        "batch_size": [32, 64],
+    },
+    "train": {"epochs": 2},
+    "search": {"sampler": "random", "pruner": "none", "trials": 3},
+}
+
+
+def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@pytest.fixture
+def run_file(tmp_path: Path) -> Callable[..., Path]:
+    """``run_file(**changes)`` writes the tiny run file with changes merged in."""
+
+    def write(name: str = "tiny.yaml", **changes: Any) -> Path:
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(merge(BASE_RUN, changes), sort_keys=False))
+        return path
+
+    return write
+
+
+def autotune_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the real ``autotune`` command in a subprocess."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return subprocess.run(
+        [sys.executable, "-m", "autotune", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def start_cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "autotune", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_running_trial(db: Path, *, timeout: float = 120) -> int:
+    """Poll a study database until a trial is RUNNING with at least one epoch reported."""
+    import optuna
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if db.exists():
+            try:
+                storage = f"sqlite:///{db}"
+                for name in optuna.get_all_study_names(storage=storage):
+                    study = optuna.load_study(study_name=name, storage=storage)
+                    for trial in study.get_trials(deepcopy=False):
+                        if trial.state.name == "RUNNING" and trial.user_attrs.get("config"):
+                            return trial.number
+            except Exception:
+                pass
+        time.sleep(0.3)
+    raise AssertionError(f"no trial started running in {db} within {timeout}s")
