@@ -75,11 +75,11 @@ def encode_labels(
             key=key,
         )
     # Sorted numbering keeps labels that already are 0..K-1 as they are.
-    ids = np.asarray(ids, dtype=np.int32).reshape(-1)
+    class_ids = np.asarray(ids, dtype=np.int32).reshape(-1)
     names = tuple(str(v) for v in values.tolist())
     if y_test is None:
-        return ids, None, names
-    return ids[: len(y)], ids[len(y) :], names
+        return class_ids, None, names
+    return class_ids[: len(y)], class_ids[len(y) :], names
 
 
 def _one_dimensional(y: np.ndarray, source: str, key: tuple[str, ...]) -> np.ndarray:

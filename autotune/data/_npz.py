@@ -14,6 +14,7 @@ from autotune.data._labels import check_features, encode_labels, value_range_of
 from autotune.data._split import hold_out_test
 
 _PATH = ("data", "path")
+_SAVE = "numpy.savez(path, x_train=..., y_train=...) or numpy.savez(path, x=..., y=...)"
 
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:
@@ -26,18 +27,31 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
         what = "is a folder, not a file" if path.is_dir() else "does not exist"
         raise DataError(f"data.path: {path} {what}; expected an .npz file", key=_PATH)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
-    except AttributeError:  # np.load returned a single array (.npy), which has no .files
+        with path.open("rb") as file:
+            head = file.read(8)
+    except OSError as err:
+        raise DataError(
+            f"{path}: cannot read the file ({err.strerror or err})", key=_PATH
+        ) from None
+    if head.startswith(b"\x93NUMPY"):
         raise DataError(
             f"{path}: holds a single .npy array, expected an .npz archive of named arrays; "
-            "save it with numpy.savez(path, x_train=..., y_train=...)",
+            f"save it with {_SAVE}",
             key=_PATH,
-        ) from None
+        )
+    if not head.startswith(b"PK"):
+        raise DataError(
+            f"{path}: not an .npz archive: it does not start with a zip header (its first "
+            f"bytes are {head!r}); save the arrays with {_SAVE}",
+            key=_PATH,
+        )
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as err:
         raise DataError(
-            f"{path}: not a readable .npz archive ({err}); save it with "
-            "numpy.savez(path, x_train=..., y_train=...) or numpy.savez(path, x=..., y=...)",
+            f"{path}: not a readable .npz archive ({err}); it may be truncated or hold "
+            f"pickled objects; save plain arrays with {_SAVE}",
             key=_PATH,
         ) from None
 
