@@ -43,6 +43,7 @@ def read_yaml(text: str, file: Path | None = None) -> tuple[Any, dict[KeyPath, i
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        problem = problem.replace("tag:yaml.org,2002:", "!!")
         if mark is not None:
             problem += f" (column {mark.column + 1})"
         hint = next((fix for needle, fix in _HINTS if needle in problem), "")
