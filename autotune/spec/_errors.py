@@ -31,6 +31,10 @@ def show(value: object) -> str:
         return "null"
     if isinstance(value, str):
         return repr(value)
+    if isinstance(value, float) and value != value:
+        return ".nan"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
     if isinstance(value, int | float):
         return repr(value)
     try:

@@ -54,9 +54,13 @@ def spec_error(
 
 
 def _line(lines: dict[KeyPath, int], path: KeyPath) -> int | None:
+    """The line of ``path`` or its nearest parent (a YAML key ``1`` matches the path ``"1"``)."""
+    as_text = {tuple(map(str, key)): line for key, line in lines.items()}
     while path:
         if path in lines:
             return lines[path]
+        if tuple(map(str, path)) in as_text:
+            return as_text[tuple(map(str, path))]
         path = path[:-1]
     return None
 
@@ -78,6 +82,9 @@ def _one(detail: ErrorDetails, root: type[BaseModel]) -> tuple[KeyPath, str, str
     expected = _EXPECTED.get(path) or (_expected(info) if info is not None else "")
     if not expected:
         expected = str(detail["msg"]).removeprefix("Input should be ").removeprefix("Value error, ")
+    if kind == "invalid_key":
+        path = (*path[:-1], str(path[-1]))
+        return path, "a key name (a string)", show(value), "quote it if it is meant as a name"
     if kind == "missing":
         where = dotted(path[:-1]) or "the top level"
         return path, expected, "nothing", f"add {path[-1]}: under {where}"
@@ -108,7 +115,7 @@ def _walk(
                 return tuple(path), parent, None
             annotation = _optional(info.annotation)
             model = _model(annotation)
-        elif part == "[key]":  # the key itself is wrong, not its value
+        elif part == "[key]" and path:  # the key itself is wrong, not its value
             path[-1] = str(path[-1])
             info = None
         elif _is_union(annotation):

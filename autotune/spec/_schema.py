@@ -162,8 +162,9 @@ class RankSpec(_Section):
 class RunSpec(_Section):
     """A whole validated run file.
 
-    ``space`` holds the raw ``space:`` mapping; ``autotune.spec.load_run_file`` has already
-    checked it and ``space_dimensions`` gives the parsed dimensions.
+    ``space`` holds the raw ``space:`` mapping, checked on construction (unknown dimensions,
+    values, conditions, start_with, sampler fit); ``autotune.spec.space_of`` gives the parsed
+    ``autotune.space.Space``. Build one from YAML with ``load_run_file`` (errors with lines).
     """
 
     model_config = ConfigDict(
@@ -190,8 +191,6 @@ class RunSpec(_Section):
 
     @model_validator(mode="after")
     def _check(self) -> RunSpec:
-        if not isinstance(self.space, dict):  # pragma: no cover - the field type ensures it
-            raise Problem(("space",), expected="a mapping", received=self.space)
         parsed = parse_space(self.space)
         if self.data.dataset == "csv":
             if self.model == "cnn":

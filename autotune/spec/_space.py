@@ -15,6 +15,7 @@ choice; ops may also be written out (``{flip: true, rotate: [false, true]}``) or
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -187,6 +188,8 @@ def parse_dimension(name: str, raw: Any, path: KeyPath) -> Dimension:
 def _check_value(name: str, value: Any, path: KeyPath, expected: str | None = None) -> None:
     entry = CATALOGUE[name]
     try:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("not a finite number")
         check(name, Fixed(value))
     except ValueError:
         hint = closest(value, entry.choices) if entry.kind == "str" else ""
@@ -308,9 +311,12 @@ def _range(name: str, raw: dict[str, Any], path: KeyPath) -> Int | Float:
                 hint="Optuna cannot step on a log scale",
             )
     when = _when(raw["when"], (*path, "when")) if "when" in raw else None
-    if is_int:
-        return Int(low, high, step=step or 1, log=log, when=when)
-    return Float(low, high, step=step, log=log, when=when)
+    try:
+        if is_int:
+            return Int(low, high, step=step or 1, log=log, when=when)
+        return Float(low, high, step=step, log=log, when=when)
+    except ValueError as exc:  # pragma: no cover - the checks above come first
+        raise Problem(("space", *path), expected=like, received=raw, hint=str(exc)) from None
 
 
 def _when(raw: Any, path: KeyPath) -> dict[str, Any]:
