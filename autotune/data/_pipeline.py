@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -68,6 +69,7 @@ class _Prepared:
 
 
 _prepared: OrderedDict[tuple[int, str], _Prepared] = OrderedDict()
+_prepared_lock = threading.Lock()
 
 
 def make_datasets(dataset: Dataset, config: TrialConfig, *, seed: int) -> TrialData:
@@ -164,6 +166,11 @@ def _batch_size(config: TrialConfig) -> int:
 
 def _prepare(dataset: Dataset, normalization: str) -> _Prepared:
     """The normalized splits of ``dataset``, from the cache or computed and cached."""
+    with _prepared_lock:
+        return _prepare_locked(dataset, normalization)
+
+
+def _prepare_locked(dataset: Dataset, normalization: str) -> _Prepared:
     key = (id(dataset), normalization)
     entry = _prepared.get(key)
     if entry is not None and entry.dataset is dataset:
@@ -191,4 +198,5 @@ def _prepare(dataset: Dataset, normalization: str) -> _Prepared:
 
 def clear_cache() -> None:
     """Drop every cached normalized array (they are rebuilt on the next trial that needs them)."""
-    _prepared.clear()
+    with _prepared_lock:
+        _prepared.clear()

@@ -121,6 +121,13 @@ def test_image_dir_reads_pngs_with_sorted_class_names_and_resizes(tmp_path: Path
     # Every image of class "ant" (id 0) is dark, every zebra bright.
     for image, label in zip(_all_x(ds), _all_y(ds), strict=True):
         assert (image[5, 5] < 100).all() == (label == 0)
+    # A JPEG and an RGBA PNG join the first image's channel count (3).
+    rgba = np.full((10, 12, 4), 200, dtype=np.uint8)
+    (tmp_path / "pics" / "zebra" / "x.PNG").write_bytes(tf.io.encode_png(rgba).numpy())
+    grey = np.full((10, 12, 1), 10, dtype=np.uint8)
+    (tmp_path / "pics" / "ant" / "y.jpg").write_bytes(tf.io.encode_jpeg(grey).numpy())
+    more = load_dataset(DataSpec(dataset="image_dir", path=str(tmp_path / "pics")), seed=0)
+    assert len(more.x_train) + len(more.x_val) == 14 and more.input_shape == (10, 12, 3)
     sized = load_dataset(
         DataSpec(dataset="image_dir", path=str(tmp_path / "pics"), image_size=(8, 8)), seed=0
     )
