@@ -1,21 +1,46 @@
-"""autotune: hyperparameter and training-performance tuning for Keras, ranked by accuracy per second.
+"""autotune: hyperparameter and training-speed tuning for Keras, ranked by accuracy per second.
 
 The command line (``autotune run space.yaml``) is the main entry point; the names below are the
-Python API.
+Python API. They are imported on first use, so ``import autotune`` (and ``autotune validate``)
+does not load TensorFlow until something needs it.
 
 Example:
     >>> import autotune as at
     >>> spec = at.load_run_file("search_spaces/quickstart.yaml")
     >>> spec.data.dataset
     'digits'
+    >>> at.Space(depth=at.Int(1, 3), optimizer=["adam", "sgd"]).searched()
+    ['depth', 'optimizer']
 """
 
-from autotune.engine import RunOptions, RunReport, run
-from autotune.space import Choice, Fixed, Float, Int, Space, TrialConfig
-from autotune.spec import RunSpec, SpecError, load_run_file
-from autotune.train import TrialResult
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autotune.engine import RunOptions, RunReport, run
+    from autotune.space import Choice, Fixed, Float, Int, Space, TrialConfig
+    from autotune.spec import RunSpec, SpecError, load_run_file
+    from autotune.train import TrialResult
 
 __version__ = "0.1.0"
+
+_HOMES = {
+    "Choice": "autotune.space",
+    "Fixed": "autotune.space",
+    "Float": "autotune.space",
+    "Int": "autotune.space",
+    "Space": "autotune.space",
+    "TrialConfig": "autotune.space",
+    "RunSpec": "autotune.spec",
+    "SpecError": "autotune.spec",
+    "load_run_file": "autotune.spec",
+    "RunOptions": "autotune.engine",
+    "RunReport": "autotune.engine",
+    "run": "autotune.engine",
+    "TrialResult": "autotune.train",
+}
 
 __all__ = [
     "Choice",
@@ -30,6 +55,12 @@ __all__ = [
     "TrialConfig",
     "TrialResult",
     "__version__",
-    "run",
     "load_run_file",
+    "run",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'autotune' has no attribute {name!r}")

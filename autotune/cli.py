@@ -9,12 +9,17 @@ import argparse
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+
+# TensorFlow's C++ start-up chatter (CUDA probes, CPU features) says nothing a user can act on;
+# set before anything imports TensorFlow. TF_CPP_MIN_LOG_LEVEL=0 in the environment restores it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 if TYPE_CHECKING:
     from autotune.engine import RunReport, TrialEvent
@@ -85,7 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``autotune`` console script."""
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -141,14 +145,20 @@ def _quiet_libraries() -> None:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    logging.getLogger("absl").setLevel(logging.ERROR)
+    for name in ("absl", "tensorflow"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
 def _print_event(event: TrialEvent) -> None:
     accuracy = "-" if event.accuracy is None else f"{event.accuracy:.4f}"
     best = "-" if event.best_accuracy is None else f"{event.best_accuracy:.4f}"
     left = "" if event.seconds_left is None else f" · {event.seconds_left:.0f}s left"
-    end = event.state if event.end in ("complete", event.state.lower()) else f"{event.state} ({event.end})"
+    end = (
+        event.state
+        if event.end in ("complete", event.state.lower())
+        else f"{event.state} ({event.end})"
+    )
     console.print(
         f"[{event.done}/{event.total}] trial {event.number}: {end}, accuracy {accuracy} "
         f"in {event.wall_seconds:.1f}s · best {best}{left}"
@@ -158,7 +168,7 @@ def _print_event(event: TrialEvent) -> None:
 def _print_summary(report: RunReport) -> None:
     if report.abandoned:
         console.print(f"marked abandoned (FAIL): trials {report.abandoned}")
-    console.print(_leaderboard(report.ranked))
+    console.print(_leaderboard(report.ranked, report.rank_by))
     if report.test_accuracy is not None and report.ranked:
         console.print(
             f"test accuracy of trial {report.ranked[0].number}: {report.test_accuracy:.4f}"
@@ -170,8 +180,8 @@ def _print_summary(report: RunReport) -> None:
         console.print(f"wrote {path}")
 
 
-def _leaderboard(ranked: Sequence[RankedTrial], limit: int = 10) -> Table:
-    table = Table(title="leaderboard (accuracy per second of wall-clock time)")
+def _leaderboard(ranked: Sequence[RankedTrial], rank_by: str, limit: int = 10) -> Table:
+    table = Table(title=f"leaderboard (ranked by {rank_by.replace('_', ' ')})")
     for column in ("rank", "trial", "accuracy", "seconds", "acc/s", "pareto"):
         table.add_column(column, justify="right")
     for row in ranked[:limit]:
@@ -194,7 +204,7 @@ def _report(args: argparse.Namespace) -> int:
     except ValueError as error:
         errors.print(f"error: {error}")
         return EXIT_USAGE
-    console.print(_leaderboard(written.ranked))
+    console.print(_leaderboard(written.ranked, "the study's rank: rule"))
     for path in written.files:
         console.print(f"wrote {path}")
     return EXIT_OK

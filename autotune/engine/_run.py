@@ -91,6 +91,7 @@ class RunReport:
     interrupted: bool
     ranked: list[RankedTrial]
     test_accuracy: float | None
+    rank_by: str = "accuracy_per_second"
     abandoned: list[int] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
 
@@ -120,7 +121,9 @@ def prepare(spec: RunSpec) -> tuple[Space, Dataset, str]:
     try:
         family = choose_family(spec.model, image=dataset.image)
     except ValueError as error:
-        raise SpecError.at(spec, ("model",), expected="mlp for flat data", received=str(error))
+        raise SpecError.at(
+            spec, ("model",), expected="mlp for flat data", received=str(error)
+        ) from None
     if not dataset.image:
         for op in sorted(IMAGE_ONLY_OPS):
             dim = space.get(op)
@@ -195,8 +198,9 @@ def run(
         done = counted(study.get_trials(deepcopy=False))
         if done >= total or (deadline is not None and time.perf_counter() >= deadline):
             break
-        outcome_end, ranked = _one_trial(study, setup, spec, name, directory, deadline, on_event,
-                                         done, total)
+        outcome_end, ranked = _one_trial(
+            study, setup, spec, name, directory, deadline, on_event, done, total
+        )
         if outcome_end == "interrupted":
             interrupted = True
             break
@@ -214,6 +218,7 @@ def run(
         interrupted=interrupted,
         ranked=ranked,
         test_accuracy=test_accuracy,
+        rank_by=spec.rank.by,
         abandoned=abandoned,
         files=files,
     )
@@ -282,8 +287,7 @@ def _one_trial(
 def _write(directory: Path, study: optuna.Study, spec: RunSpec, name: str) -> list[RankedTrial]:
     ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
     best = fixed_run_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
-    write_results(directory, study, spec.rank, best_run_file=best)
-    return ranked
+    return write_results(directory, study, spec.rank, best_run_file=best).ranked
 
 
 def _model_path(directory: Path, number: int) -> Path:

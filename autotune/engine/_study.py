@@ -8,7 +8,7 @@ import os
 import socket
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import optuna
 import psutil
@@ -30,7 +30,7 @@ def default_storage(directory: Path) -> str:
     return f"sqlite:///{(directory / 'study.db').resolve()}"
 
 
-def directions(spec: RunSpec) -> list[str]:
+def directions(spec: RunSpec) -> list[Literal["maximize", "minimize"]]:
     """Optuna directions for the run file's objective."""
     if spec.search.objective == "pareto":
         return ["maximize", "minimize"]
@@ -54,7 +54,8 @@ def make_sampler(spec: RunSpec, space: Space, *, seed: int) -> optuna.samplers.B
     if name == "tpe":
         options.setdefault("multivariate", True)
         options.setdefault("n_startup_trials", 5)
-    return cls(seed=seed, **options)
+    sampler: optuna.samplers.BaseSampler = cls(seed=seed, **options)  # type: ignore[call-arg]
+    return sampler
 
 
 def make_pruner(spec: RunSpec) -> optuna.pruners.BasePruner:

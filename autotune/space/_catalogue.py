@@ -92,9 +92,9 @@ class Entry:
     def _in_bounds(self, number: float) -> bool:
         if self.low is not None and (number <= self.low if self.low_open else number < self.low):
             return False
-        return not (
-            self.high is not None and (number >= self.high if self.high_open else number > self.high)
-        )
+        if self.high is None:
+            return True
+        return number < self.high if self.high_open else number <= self.high
 
 
 CATALOGUE: dict[str, Entry] = {

@@ -103,9 +103,7 @@ class Choice(_Dimension):
 
     choices: tuple[Value, ...]
 
-    def __init__(
-        self, choices: Sequence[Value], *, when: Mapping[str, Any] | None = None
-    ) -> None:
+    def __init__(self, choices: Sequence[Value], *, when: Mapping[str, Any] | None = None) -> None:
         if isinstance(choices, str) or not isinstance(choices, Sequence):
             raise ValueError(f"expected a list of values, got {choices!r}")
         if len(choices) == 0:
@@ -225,7 +223,7 @@ class Float(_Dimension):
     def grid_values(self) -> list[Value] | None:
         if self.step is None:
             return None if self.low != self.high else [self.low]
-        count = int(round((self.high - self.low) / self.step))
+        count = round((self.high - self.low) / self.step)
         return [round(self.low + i * self.step, 12) for i in range(count + 1)]
 
     def to_json(self) -> dict[str, Any]:

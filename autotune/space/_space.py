@@ -115,7 +115,9 @@ def _ordered(dims: dict[str, Dimension]) -> dict[str, Dimension]:
     for name, dim in dims.items():
         for other in dim.depends_on():
             if other not in dims:
-                raise ValueError(f"{name}: its condition names {other!r}, which is not in the space")
+                raise ValueError(
+                    f"{name}: its condition names {other!r}, which is not in the space"
+                )
     ordered: dict[str, Dimension] = {}
     visiting: set[str] = set()
 

@@ -57,7 +57,9 @@ def make_optimizer(config: TrialConfig) -> keras.optimizers.Optimizer:
         return keras.optimizers.Nadam(learning_rate=lr)
     if name == "adagrad":
         return keras.optimizers.Adagrad(learning_rate=lr)
-    raise ValueError(f"optimizer: expected adam, adamw, sgd, rmsprop, nadam or adagrad, got {name!r}")
+    raise ValueError(
+        f"optimizer: expected adam, adamw, sgd, rmsprop, nadam or adagrad, got {name!r}"
+    )
 
 
 def fit(
@@ -115,6 +117,7 @@ def fit(
                 steps_per_execution=steps_per_execution,
                 jit_compile=False,
             )
+            _build_state(model, validation)
         model.fit(
             train,
             validation_data=validation,
@@ -171,6 +174,21 @@ def _measure(
         reason=reason,
         extras={"strategy": strategy_name},
     )
+
+
+def _build_state(model: keras.Model, data: tf.data.Dataset) -> None:
+    """Create the optimizer's and metrics' variables now, outside any traced function.
+
+    Keras builds them lazily inside the first traced train step when no distribution strategy
+    was set, which wraps each in a ``tf.cond``; those branch graphs are never freed and made
+    every trial leak ~4 MB. Under a non-default strategy Keras does this itself.
+    """
+    symbolic_build = getattr(model, "_symbolic_build", None)
+    if symbolic_build is None or getattr(model, "_distribute_strategy", None) is not None:
+        model.optimizer.build(model.trainable_variables)
+        return
+    for batch in data.take(1):
+        symbolic_build(data_batch=batch)
 
 
 def _first_line(error: BaseException) -> str:

@@ -35,9 +35,18 @@ def test_run_writes_every_result_and_best_yaml_runs_again(
 
     trials = pd.read_csv(folder / "trials.csv")
     assert list(trials["number"]) == [0, 1, 2]
-    for column in ("state", "params_width", "accuracy", "wall_seconds", "train_seconds",
-                   "first_epoch_seconds", "examples_per_second", "epochs",
-                   "accuracy_per_second", "reason"):
+    for column in (
+        "state",
+        "params_width",
+        "accuracy",
+        "wall_seconds",
+        "train_seconds",
+        "first_epoch_seconds",
+        "examples_per_second",
+        "epochs",
+        "accuracy_per_second",
+        "reason",
+    ):
         assert column in trials.columns, column
     board = pd.read_csv(folder / "leaderboard.csv")
     complete = trials[trials["state"] == "COMPLETE"]
@@ -82,7 +91,12 @@ def test_a_changed_space_is_refused_not_merged(
     tmp_path: Path, run_file: Callable[..., Path]
 ) -> None:
     path = run_file()
-    assert autotune_cli("run", str(path), "--trials", "1", "--results-dir", "out", cwd=tmp_path).returncode == 0
+    assert (
+        autotune_cli(
+            "run", str(path), "--trials", "1", "--results-dir", "out", cwd=tmp_path
+        ).returncode
+        == 0
+    )
     changed = run_file(space={"width": [8, 16, 32]})
     refused = autotune_cli("run", str(changed), "--results-dir", "out", cwd=tmp_path)
     assert refused.returncode == 2
@@ -144,7 +158,12 @@ def test_report_rewrites_exports_from_the_storage(
     tmp_path: Path, run_file: Callable[..., Path]
 ) -> None:
     path = run_file()
-    assert autotune_cli("run", str(path), "--trials", "2", "--results-dir", "out", cwd=tmp_path).returncode == 0
+    assert (
+        autotune_cli(
+            "run", str(path), "--trials", "2", "--results-dir", "out", cwd=tmp_path
+        ).returncode
+        == 0
+    )
     folder = tmp_path / "out" / "tiny"
     (folder / "leaderboard.csv").unlink()
     (folder / "best.yaml").unlink()

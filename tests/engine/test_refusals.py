@@ -35,14 +35,21 @@ def test_a_data_set_that_cannot_be_had_offline_says_where_it_looked(
     assert not (tmp_path / "out").exists()
 
 
-def test_image_augmentation_on_flat_data_is_refused(tmp_path: Path, run_file: Callable[..., Path]) -> None:
+def test_image_augmentation_on_flat_data_is_refused(
+    tmp_path: Path, run_file: Callable[..., Path]
+) -> None:
     import numpy as np
 
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "flat.npz", x=rng.normal(size=(300, 5)), y=rng.integers(0, 3, 300))
     path = run_file(
-        data={"dataset": "npz", "path": str(tmp_path / "flat.npz"), "train_size": 100,
-              "validation_size": 50, "test": False},
+        data={
+            "dataset": "npz",
+            "path": str(tmp_path / "flat.npz"),
+            "train_size": 100,
+            "validation_size": 50,
+            "test": False,
+        },
         space={"augmentation": {"ops": ["flip"]}},
     )
     done = autotune_cli("run", str(path), "--results-dir", "out", cwd=tmp_path, timeout=120)

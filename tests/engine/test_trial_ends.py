@@ -69,7 +69,9 @@ def test_complete_trial_stores_every_measurement() -> None:
 
 
 def test_pruned_trial_is_pruned_with_its_curve() -> None:
-    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=1.1))
+    study = optuna.create_study(
+        direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=1.1)
+    )
     frozen = _one(study, _setup(_dataset()))
     assert frozen.state == optuna.trial.TrialState.PRUNED
     assert frozen.user_attrs["end"] == "pruned" and frozen.user_attrs["epochs"] == 1

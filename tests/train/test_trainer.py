@@ -27,29 +27,53 @@ def _data(n: int = 256, *, nan: bool = False) -> tuple[tf.data.Dataset, tf.data.
 
 def _model() -> keras.Model:
     return keras.Sequential(
-        [keras.Input((8,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(2, activation="softmax")]
+        [
+            keras.Input((8,)),
+            keras.layers.Dense(8, activation="tanh"),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
     )
 
 
 def _fit(**kwargs: object):  # type: ignore[no-untyped-def]
     train, val = _data(nan=bool(kwargs.pop("nan", False)))
-    options: dict = {"build_model": _model, "train": train, "validation": val, "train_examples": 256, "epochs": 3}
+    options: dict = {
+        "build_model": _model,
+        "train": train,
+        "validation": val,
+        "train_examples": 256,
+        "epochs": 3,
+    }
     options.update(kwargs)
     return fit(CONFIG, **options)
 
 
 @pytest.mark.parametrize(
     ("name", "cls"),
-    [("adam", "Adam"), ("adamw", "AdamW"), ("sgd", "SGD"), ("rmsprop", "RMSprop"), ("nadam", "Nadam"), ("adagrad", "Adagrad")],
+    [
+        ("adam", "Adam"),
+        ("adamw", "AdamW"),
+        ("sgd", "SGD"),
+        ("rmsprop", "RMSprop"),
+        ("nadam", "Nadam"),
+        ("adagrad", "Adagrad"),
+    ],
 )
 def test_each_optimizer_is_built_with_the_learning_rate(name: str, cls: str) -> None:
-    optimizer = make_optimizer(TrialConfig({"optimizer": name, "learning_rate": 0.02, "momentum": 0.5}))
+    optimizer = make_optimizer(
+        TrialConfig({"optimizer": name, "learning_rate": 0.02, "momentum": 0.5})
+    )
     assert type(optimizer).__name__ == cls
     assert float(optimizer.learning_rate) == pytest.approx(0.02)
 
 
 def test_sgd_momentum_comes_from_the_config() -> None:
-    assert make_optimizer(TrialConfig({"optimizer": "sgd", "learning_rate": 0.1, "momentum": 0.9})).momentum == 0.9
+    assert (
+        make_optimizer(
+            TrialConfig({"optimizer": "sgd", "learning_rate": 0.1, "momentum": 0.9})
+        ).momentum
+        == 0.9
+    )
     assert make_optimizer(TrialConfig({"optimizer": "sgd", "learning_rate": 0.1})).momentum == 0.0
 
 
@@ -98,7 +122,9 @@ def test_a_nan_loss_ends_the_trial_as_nan() -> None:
 
 def test_out_of_memory_is_reported_as_oom() -> None:
     def huge() -> keras.Model:
-        return keras.Sequential([keras.Input((8,)), keras.layers.Dense(2**34), keras.layers.Dense(2)])
+        return keras.Sequential(
+            [keras.Input((8,)), keras.layers.Dense(2**34), keras.layers.Dense(2)]
+        )
 
     result = _fit(build_model=huge).result
     assert result.end == "oom"
