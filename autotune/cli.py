@@ -10,7 +10,8 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,29 @@ from rich.table import Table
 
 # TensorFlow's C++ start-up chatter (CUDA probes, CPU features) says nothing a user can act on;
 # set before anything imports TensorFlow. TF_CPP_MIN_LOG_LEVEL=0 in the environment restores it.
+_USER_SET_TF_LOGS = "TF_CPP_MIN_LOG_LEVEL" in os.environ
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@contextmanager
+def _quiet_tensorflow_import() -> Iterator[None]:
+    """Import TensorFlow with native stderr muted: what it prints before its logging starts
+    ignores TF_CPP_MIN_LOG_LEVEL. Python errors still surface after stderr is restored."""
+    if _USER_SET_TF_LOGS:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 if TYPE_CHECKING:
     from autotune.engine import RunReport, TrialEvent
@@ -124,8 +147,9 @@ def _run(args: argparse.Namespace) -> int:
     from autotune.spec import load_run_file
 
     spec = load_run_file(args.file)
-    _quiet_libraries()
-    from autotune.engine import RunOptions, run
+    with _quiet_tensorflow_import():
+        _quiet_libraries()
+        from autotune.engine import RunOptions, run
 
     options = RunOptions(
         trials=args.trials,

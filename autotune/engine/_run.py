@@ -26,6 +26,7 @@ from autotune.models import choose_family
 from autotune.results import rank_trials, write_results
 from autotune.space import IMAGE_ONLY_OPS, Choice, Fixed, Space, TrialConfig
 from autotune.spec import RunSpec, SpecError, fixed_run_file, space_of
+from autotune.spec._errors import Described
 from autotune.train import TrialResult, release_memory, resolve_devices
 
 if TYPE_CHECKING:
@@ -116,7 +117,10 @@ def prepare(spec: RunSpec) -> tuple[Space, Dataset, str]:
         dataset = load_dataset(spec.data, seed=spec.seed)
     except DataError as error:
         raise SpecError.at(
-            spec, error.key, expected="a data set autotune can read", received=str(error)
+            spec,
+            error.key,
+            expected="a data set autotune can read offline",
+            received=Described(str(error)),
         ) from None
     try:
         family = choose_family(spec.model, image=dataset.image)
@@ -132,7 +136,9 @@ def prepare(spec: RunSpec) -> tuple[Space, Dataset, str]:
                     spec,
                     ("space", "augmentation"),
                     expected="augmentation ops that fit flat data (noise)",
-                    received=f"{op}, an image op, for data of shape {dataset.input_shape}",
+                    received=Described(
+                        f"{op}, an image op, for flat data of shape {dataset.input_shape}"
+                    ),
                 )
     return space, dataset, family
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import optuna
 import pytest
@@ -14,12 +16,10 @@ from autotune.train import TrialResult
 SEARCHED = {"width": Choice([4, 8]), "learning_rate": Float(1e-3, 1e-2, log=True)}
 
 
-def _dataset(*, nan: bool = False) -> Dataset:
+def _dataset() -> Dataset:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 6)).astype("float32")
     y = (x[:, 0] > 0).astype("int32")
-    if nan:
-        x[5, 1] = np.nan
     return Dataset(
         name="toy",
         x_train=x[:150],
@@ -31,7 +31,7 @@ def _dataset(*, nan: bool = False) -> Dataset:
         num_classes=2,
         class_names=("no", "yes"),
         image=False,
-        value_range=(float(np.nanmin(x)), float(np.nanmax(x))),
+        value_range=(float(x.min()), float(x.max())),
     )
 
 
@@ -78,8 +78,22 @@ def test_pruned_trial_is_pruned_with_its_curve() -> None:
 
 
 def test_nan_loss_is_pruned_with_reason_nan() -> None:
+    # Diverging training: huge inputs left unscaled and SGD at learning rate 10.
+    data = dataclasses.replace(
+        _dataset(),
+        x_train=_dataset().x_train * 1e6,
+        x_val=_dataset().x_val * 1e6,
+        value_range=(0.0, 1.0),
+    )
+    setup = _setup(
+        data,
+        normalization=Fixed("unit"),
+        optimizer=Fixed("sgd"),
+        learning_rate=Fixed(10.0),
+        momentum=Fixed(0.9),
+    )
     study = optuna.create_study(direction="maximize")
-    frozen = _one(study, _setup(_dataset(nan=True), normalization=Fixed("unit")))
+    frozen = _one(study, setup)
     assert frozen.state == optuna.trial.TrialState.PRUNED
     assert frozen.user_attrs["end"] == "nan"
 

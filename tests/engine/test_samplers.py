@@ -1,0 +1,74 @@
+"""Every sampler and pruner a run file can name drives a real study over the space."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import optuna
+import pytest
+
+from autotune.engine import make_pruner, make_sampler, open_study
+from autotune.spec import load_run_mapping, space_of
+
+SPACE = {
+    "depth": {"low": 1, "high": 3},
+    "width": [8, 16],
+    "optimizer": ["adam", "sgd"],
+    "momentum": {"low": 0.0, "high": 0.9, "step": 0.3, "when": {"optimizer": "sgd"}},
+    "dropout": {"low": 0.0, "high": 0.2, "step": 0.1},
+}
+SAMPLERS = ["tpe", "random", "grid", "cmaes", "nsga2"] + (
+    ["gp"] if importlib.util.find_spec("torch") else []
+)
+
+
+def _spec(**search: object):  # type: ignore[no-untyped-def]
+    return load_run_mapping(
+        {"data": {"dataset": "digits"}, "space": SPACE, "train": {"epochs": 4}, "search": search},
+        source="inline.yaml",
+    )
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_each_sampler_proposes_valid_configurations(name: str) -> None:
+    objective = "pareto" if name == "nsga2" else "accuracy"
+    spec = _spec(sampler=name, objective=objective)
+    space = space_of(spec)
+    directions = ["maximize", "minimize"] if objective == "pareto" else ["maximize"]
+    study = optuna.create_study(directions=directions, sampler=make_sampler(spec, space, seed=3))
+    seen = []
+    for _ in range(6):
+        trial = study.ask()
+        config = space.suggest(trial)
+        assert 1 <= config["depth"] <= 3 and config["width"] in (8, 16)
+        assert ("momentum" in config) == (config["optimizer"] == "sgd")
+        seen.append(config)
+        values = [config["depth"] / 3] + ([float(config["width"])] if len(directions) == 2 else [])
+        study.tell(trial, values)
+    assert len({c.to_json() for c in seen}) > 1
+
+
+@pytest.mark.parametrize(
+    ("name", "cls"),
+    [
+        ("hyperband", optuna.pruners.HyperbandPruner),
+        ("successive_halving", optuna.pruners.SuccessiveHalvingPruner),
+        ("median", optuna.pruners.MedianPruner),
+        ("none", optuna.pruners.NopPruner),
+    ],
+)
+def test_each_pruner_is_built(name: str, cls: type) -> None:
+    assert isinstance(make_pruner(_spec(pruner=name)), cls)
+
+
+def test_start_with_is_tried_first_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(start_with=[{"depth": 3, "width": 16, "optimizer": "adam"}])
+    space = space_of(spec)
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    study, resumed = open_study(spec, space, name="s", storage=storage, seed=0, spec_document={})
+    assert not resumed
+    first = space.suggest(study.ask())
+    assert (first["depth"], first["width"], first["optimizer"]) == (3, 16, "adam")
+    again, resumed = open_study(spec, space, name="s", storage=storage, seed=0, spec_document={})
+    assert resumed
+    assert len(again.get_trials(states=(optuna.trial.TrialState.WAITING,))) == 0
