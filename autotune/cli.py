@@ -44,6 +44,7 @@ def _quiet_tensorflow_import() -> Iterator[None]:
         os.close(saved)
         os.close(devnull)
 
+
 if TYPE_CHECKING:
     from autotune.engine import RunReport, TrialEvent
     from autotune.results import RankedTrial

@@ -18,6 +18,7 @@ from autotune.engine._objective import TrialSetup, record, run_trial
 from autotune.engine._study import (
     counted,
     default_storage,
+    exhausted,
     mark_abandoned,
     open_study,
     owner,
@@ -203,6 +204,9 @@ def run(
     while True:
         done = counted(study.get_trials(deepcopy=False))
         if done >= total or (deadline is not None and time.perf_counter() >= deadline):
+            break
+        if exhausted(study):
+            logger.warning("the grid is exhausted after %d trials; stopping", done)
             break
         outcome_end, ranked = _one_trial(
             study, setup, spec, name, directory, deadline, on_event, done, total

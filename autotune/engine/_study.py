@@ -50,12 +50,40 @@ def make_sampler(spec: RunSpec, space: Space, *, seed: int) -> optuna.samplers.B
     options: dict[str, Any] = dict(spec.search.sampler_options)
     cls = sampler_class(name)
     if name == "grid":
-        return optuna.samplers.GridSampler(space.grid(), seed=seed, **options)
+        return _GridSampler(space.grid(), seed=seed, **options)
     if name == "tpe":
         options.setdefault("multivariate", True)
         options.setdefault("n_startup_trials", 5)
     sampler: optuna.samplers.BaseSampler = cls(seed=seed, **options)  # type: ignore[call-arg]
     return sampler
+
+
+class _GridSampler(optuna.samplers.GridSampler):
+    """Optuna's grid sampler, usable from an ask/tell loop.
+
+    Optuna's version calls ``study.stop()`` once the grid is exhausted, which raises outside
+    ``study.optimize`` and would leave the last trial un-told. The engine instead asks
+    ``is_exhausted`` before each trial.
+    """
+
+    def after_trial(
+        self,
+        study: optuna.Study,
+        trial: optuna.trial.FrozenTrial,
+        state: optuna.trial.TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        try:
+            super().after_trial(study, trial, state, values)
+        except RuntimeError as error:
+            if "Study.stop" not in str(error):
+                raise
+
+
+def exhausted(study: optuna.Study) -> bool:
+    """Whether the study's sampler has nothing new left to propose (a finished grid)."""
+    sampler = study.sampler
+    return isinstance(sampler, optuna.samplers.GridSampler) and sampler.is_exhausted(study)
 
 
 def make_pruner(spec: RunSpec) -> optuna.pruners.BasePruner:

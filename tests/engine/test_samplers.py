@@ -72,3 +72,23 @@ def test_start_with_is_tried_first_once(tmp_path) -> None:  # type: ignore[no-un
     again, resumed = open_study(spec, space, name="s", storage=storage, seed=0, spec_document={})
     assert resumed
     assert len(again.get_trials(states=(optuna.trial.TrialState.WAITING,))) == 0
+
+
+def test_grid_sampler_stops_the_run_when_the_grid_is_exhausted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from autotune.engine import RunOptions, run
+
+    spec = load_run_mapping(
+        {
+            "data": {"dataset": "digits", "train_size": 100, "validation_size": 50},
+            "model": "mlp",
+            "space": {"width": [4, 8], "depth": 1},
+            "train": {"epochs": 1},
+            "search": {"sampler": "grid", "pruner": "none", "trials": 5},
+        },
+        source="grid.yaml",
+    )
+    report = run(spec, RunOptions(results_dir=tmp_path, study="grid"))
+    trials = optuna.load_study(study_name="grid", storage=report.storage).trials
+    assert [t.state.name for t in trials] == ["COMPLETE", "COMPLETE"]
+    assert sorted(t.params["width"] for t in trials) == [4, 8]
+    assert report.done == 2

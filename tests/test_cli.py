@@ -1,0 +1,48 @@
+"""Every bad run file in the corpus makes `autotune validate` and `autotune run` exit 2 with one
+message naming the file and line, no traceback, and nothing created."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autotune.cli import main
+
+BAD_RUNS = sorted((Path(__file__).parent / "bad_runs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", BAD_RUNS, ids=[p.stem for p in BAD_RUNS])
+def test_bad_run_file_exits_2_with_one_message(
+    path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", str(path)]) == 2
+    validate_err = capsys.readouterr().err
+    assert main(["run", str(path), "--results-dir", str(tmp_path / "out")]) == 2
+    run_err = capsys.readouterr().err
+    for err in (validate_err, run_err):
+        assert path.name in err
+        assert "Traceback" not in err
+    assert validate_err == run_err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_data_file_is_refused_before_anything_is_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_file = tmp_path / "run.yaml"
+    run_file.write_text(f"data: {{dataset: npz, path: {tmp_path / 'nowhere.npz'}}}\nmodel: mlp\n")
+    assert main(["run", str(run_file), "--results-dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "run.yaml:1" in err and "nowhere.npz" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_flag_and_missing_file_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "x.yaml", "--no-such-flag"])
+    assert exit_info.value.code == 2
+    assert main(["validate", str(tmp_path / "absent.yaml")]) == 2
+    assert "absent.yaml" in capsys.readouterr().err
