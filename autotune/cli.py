@@ -194,6 +194,8 @@ def _print_summary(report: RunReport) -> None:
     if report.abandoned:
         console.print(f"marked abandoned (FAIL): trials {report.abandoned}")
     console.print(_leaderboard(report.ranked, report.rank_by))
+    if not report.ranked:
+        console.print("no trial completed: trials.csv gives each trial's end reason")
     if report.test_accuracy is not None and report.ranked:
         console.print(
             f"test accuracy of trial {report.ranked[0].number}: {report.test_accuracy:.4f}"

@@ -46,3 +46,21 @@ def test_unknown_flag_and_missing_file_exit_2(
     assert exit_info.value.code == 2
     assert main(["validate", str(tmp_path / "absent.yaml")]) == 2
     assert "absent.yaml" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        ("train: {devices: [3]}\n", "train.devices"),
+        ("search: {pruner: median, pruner_options: {n_startup_trials: -1}}\n", "pruner_options"),
+    ],
+)
+def test_values_only_tensorflow_or_optuna_can_judge_are_refused_before_anything_is_created(
+    extra: str, key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_file = tmp_path / "run.yaml"
+    run_file.write_text("data: {dataset: digits, train_size: 100, validation_size: 50}\n" + extra)
+    assert main(["run", str(run_file), "--results-dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert key in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()

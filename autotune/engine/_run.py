@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +22,8 @@ from autotune.engine._study import (
     counted,
     default_storage,
     exhausted,
+    make_pruner,
+    make_sampler,
     mark_abandoned,
     open_study,
     owner,
@@ -28,7 +33,7 @@ from autotune.results import rank_trials, write_results
 from autotune.space import IMAGE_ONLY_OPS, Choice, Fixed, Space, TrialConfig
 from autotune.spec import RunSpec, SpecError, fixed_run_file, space_of
 from autotune.spec._errors import Described
-from autotune.train import TrialResult, release_memory, resolve_devices
+from autotune.train import TrialResult, gradient_names, release_memory, resolve_devices
 
 if TYPE_CHECKING:
     import keras
@@ -107,15 +112,31 @@ def study_name(spec: RunSpec, options: RunOptions) -> str:
     return spec.file.stem if spec.file is not None else "autotune"
 
 
-def prepare(spec: RunSpec) -> tuple[Space, Dataset, str]:
-    """Everything that can refuse a run before anything is created: data, model family, ops.
+@dataclass(frozen=True)
+class Prepared:
+    """What a run needs, made before anything is created on disk."""
+
+    space: Space
+    dataset: Dataset
+    family: str
+    devices: tuple[str, ...]
+    sampler: optuna.samplers.BaseSampler
+    pruner: optuna.pruners.BasePruner
+
+
+def prepare(spec: RunSpec, *, seed: int | None = None, sampler_seed: int | None = None) -> Prepared:
+    """Everything that can refuse a run before anything is created: data, model family, ops,
+    devices, sampler and pruner.
 
     Raises:
-        SpecError: the data cannot be had, or the space does not fit the data.
+        SpecError: the data cannot be had, the space does not fit the data, a device is not
+            there, or an Optuna option value is refused.
     """
+    seed = spec.seed if seed is None else seed
+    sampler_seed = seed if sampler_seed is None else sampler_seed
     space = space_of(spec)
     try:
-        dataset = load_dataset(spec.data, seed=spec.seed)
+        dataset = load_dataset(spec.data, seed=seed)
     except DataError as error:
         raise SpecError.at(
             spec,
@@ -141,7 +162,31 @@ def prepare(spec: RunSpec) -> tuple[Space, Dataset, str]:
                         f"{op}, an image op, for flat data of shape {dataset.input_shape}"
                     ),
                 )
-    return space, dataset, family
+    try:
+        devices = resolve_devices(spec.train.devices)
+    except ValueError as error:
+        raise SpecError.at(
+            spec, ("train", "devices"), expected="devices this machine has", received=str(error)
+        ) from None
+    try:
+        sampler = make_sampler(spec, space, seed=sampler_seed)
+    except (ValueError, TypeError) as error:
+        raise SpecError.at(
+            spec,
+            ("search", "sampler_options"),
+            expected=f"options the {spec.search.sampler} sampler accepts",
+            received=Described(str(error)),
+        ) from None
+    try:
+        pruner = make_pruner(spec)
+    except (ValueError, TypeError) as error:
+        raise SpecError.at(
+            spec,
+            ("search", "pruner_options"),
+            expected=f"options the {spec.search.resolved_pruner} pruner accepts",
+            received=Described(str(error)),
+        ) from None
+    return Prepared(space, dataset, family, devices, sampler, pruner)
 
 
 def _can_be_true(dim: Any) -> bool:
@@ -171,7 +216,6 @@ def run(
     options = options or RunOptions()
     run_started = time.perf_counter()
     seed = spec.seed if options.seed is None else options.seed
-    space, dataset, family = prepare(spec)
     name = study_name(spec, options)
     directory = options.results_dir / name
     storage = options.storage or spec.storage or default_storage(directory)
@@ -179,22 +223,34 @@ def run(
     budget = options.budget if options.budget is not None else spec.search.budget
     deadline = None if budget is None else run_started + budget
 
-    if storage.startswith("sqlite:///") and not os.path.exists(storage.removeprefix("sqlite:///")):
-        Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    # The data split always follows the seed; a resumed study's sampler goes on from a seed
+    # its earlier trials did not use.
+    prepared = prepare(spec, seed=seed, sampler_seed=seed + _existing_trials(storage, name))
+    if storage.startswith("sqlite:///"):
+        Path(storage.removeprefix("sqlite:///").split("?", 1)[0]).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    dataset = prepared.dataset
     document = spec.model_dump(mode="json")
     document["study"] = name
-    existing = _existing_trials(storage, name)
     study, resumed = open_study(
-        spec, space, name=name, storage=storage, seed=seed + existing, spec_document=document
+        spec,
+        prepared.space,
+        name=name,
+        storage=storage,
+        sampler=prepared.sampler,
+        pruner=prepared.pruner,
+        spec_document=document,
     )
     directory.mkdir(parents=True, exist_ok=True)
     abandoned = mark_abandoned(study)
+    baseline = gradient_names()
     setup = TrialSetup(
-        space=space,
+        space=prepared.space,
         dataset=dataset,
-        family=family,
+        family=prepared.family,
         epochs=spec.train.epochs,
-        devices=resolve_devices(spec.train.devices),
+        devices=prepared.devices,
         seed=seed,
         objective=spec.search.objective,
         steps_per_execution=spec.train.steps_per_execution,
@@ -209,7 +265,7 @@ def run(
             logger.warning("the grid is exhausted after %d trials; stopping", done)
             break
         outcome_end, ranked = _one_trial(
-            study, setup, spec, name, directory, deadline, on_event, done, total
+            study, setup, spec, name, directory, deadline, on_event, done, total, baseline
         )
         if outcome_end == "interrupted":
             interrupted = True
@@ -252,30 +308,33 @@ def _one_trial(
     on_event: Callable[[TrialEvent], None] | None,
     done: int,
     total: int,
+    baseline: frozenset[str],
 ) -> tuple[str, list[RankedTrial]]:
-    trial = study.ask()
-    trial.set_user_attr("owner", owner())
+    """Ask, train, record, keep the model if it may win, rewrite results.
+
+    Ctrl-C while training ends the trial as ``interrupted``; Ctrl-C while the study or the
+    results are being written is held until they are consistent, then stops the run.
+    """
+    with _held_interrupts() as held:
+        trial = study.ask()
+        trial.set_user_attr("owner", owner())
     model: keras.Model | None = None
-    try:
-        _config, outcome = run_trial(trial, setup, deadline=deadline)
-        result, model = outcome.result, outcome.model
-    except KeyboardInterrupt:
-        result = TrialResult(
-            accuracy=None,
-            wall_seconds=0.0,
-            train_seconds=0.0,
-            first_epoch_seconds=0.0,
-            examples_per_second=0.0,
-            epochs=0,
-            end="interrupted",
-            reason="stopped by Ctrl-C",
-        )
-    frozen = record(study, trial, result, setup.objective)
-    ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
-    _keep_models(directory, ranked, frozen.number, model)
-    del model
-    release_memory()
-    ranked = _write(directory, study, spec, name)
+    if held:
+        result = _interrupted_result()
+    else:
+        try:
+            _config, outcome = run_trial(trial, setup, deadline=deadline)
+            result, model = outcome.result, outcome.model
+            del outcome
+        except KeyboardInterrupt:
+            result = _interrupted_result()
+    with _held_interrupts() as held_late:
+        frozen = record(study, trial, result, setup.objective)
+        ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
+        _keep_models(directory, ranked, frozen.number, model)
+        del model
+        release_memory(since=baseline)
+        ranked = _write(directory, study, spec, name)
     if on_event is not None:
         on_event(
             TrialEvent(
@@ -291,7 +350,48 @@ def _one_trial(
                 seconds_left=None if deadline is None else max(0.0, deadline - time.perf_counter()),
             )
         )
-    return result.end, ranked
+    return ("interrupted" if held or held_late else result.end), ranked
+
+
+def _interrupted_result() -> TrialResult:
+    return TrialResult(
+        accuracy=None,
+        wall_seconds=0.0,
+        train_seconds=0.0,
+        first_epoch_seconds=0.0,
+        examples_per_second=0.0,
+        epochs=0,
+        end="interrupted",
+        reason="stopped by Ctrl-C",
+    )
+
+
+class _Held:
+    """Whether a Ctrl-C arrived while interrupts were held."""
+
+    def __init__(self) -> None:
+        self.hit = False
+
+    def __bool__(self) -> bool:
+        return self.hit
+
+
+@contextmanager
+def _held_interrupts() -> Iterator[_Held]:
+    """Hold Ctrl-C (SIGINT) until the block ends, so the study and files stay consistent."""
+    held = _Held()
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+
+    def note(signum: int, frame: object) -> None:
+        held.hit = True
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield held
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _write(directory: Path, study: optuna.Study, spec: RunSpec, name: str) -> list[RankedTrial]:
@@ -310,6 +410,8 @@ def _keep_models(
     """Save the new trial's model if it may become the pick; drop models that cannot."""
     keep = {r.number for r in ranked if r.pareto} | {r.number for r in ranked[:KEEP_TOP]}
     models = directory / "models"
+    for leftover in directory.glob("**/*.partial.keras"):
+        leftover.unlink(missing_ok=True)
     if model is not None and number in keep:
         models.mkdir(parents=True, exist_ok=True)
         partial = models / f"trial_{number}.partial.keras"
@@ -320,10 +422,20 @@ def _keep_models(
             stem = path.stem.removeprefix("trial_")
             if stem.isdigit() and int(stem) not in keep:
                 path.unlink(missing_ok=True)
-    if ranked and _model_path(directory, ranked[0].number).exists():
+    if not ranked:
+        return
+    if _model_path(directory, ranked[0].number).exists():
         partial = directory / "best_model.partial.keras"
         shutil.copyfile(_model_path(directory, ranked[0].number), partial)
         os.replace(partial, directory / "best_model.keras")
+    elif (directory / "best_model.keras").exists():
+        # The pick changed to a trial whose model is not here (trained elsewhere, or dropped
+        # under another rank rule): a stale file would contradict best.yaml.
+        logger.warning(
+            "no saved model for top trial %d; removed the stale best_model.keras",
+            ranked[0].number,
+        )
+        (directory / "best_model.keras").unlink()
 
 
 def _evaluate_test(
@@ -346,11 +458,12 @@ def _evaluate_test(
         return None
     import keras
 
+    baseline = gradient_names()
     model = keras.models.load_model(path)
     config = TrialConfig(top.config)
     test = make_eval_dataset(dataset, config, dataset.x_test, dataset.y_test)
     _, accuracy = model.evaluate(test, verbose=0)
     study.set_user_attr(TEST_ATTR, {"trial": top.number, "accuracy": float(accuracy)})
     del model
-    release_memory()
+    release_memory(since=baseline)
     return float(accuracy)

@@ -104,7 +104,7 @@ def make_pruner(spec: RunSpec) -> optuna.pruners.BasePruner:
 def study_exists(storage: str, name: str) -> bool:
     """Whether ``storage`` holds a study called ``name``, without creating anything."""
     if storage.startswith("sqlite:///"):
-        path = Path(storage.removeprefix("sqlite:///"))
+        path = Path(storage.removeprefix("sqlite:///").split("?", 1)[0])
         if not path.exists():
             return False
     try:
@@ -119,23 +119,23 @@ def open_study(
     *,
     name: str,
     storage: str,
-    seed: int,
+    sampler: optuna.samplers.BaseSampler,
+    pruner: optuna.pruners.BasePruner,
     spec_document: dict[str, Any],
 ) -> tuple[optuna.Study, bool]:
-    """Create the study, or load it when it exists and was made with the same space.
+    """Create the study, or load it when it exists and was made with the same space, data,
+    model and epochs.
 
     Returns:
         The study and whether it was resumed.
 
     Raises:
-        SpecError: the study exists with a different space or objective.
+        SpecError: the study exists with a different space, data, model, epochs or objective.
     """
-    sampler = make_sampler(spec, space, seed=seed)
-    pruner = make_pruner(spec)
     resumed = study_exists(storage, name)
     if resumed:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
-        _check_compatible(spec, study, space, name)
+        _check_compatible(spec, study, space, name, spec_document)
     else:
         study = optuna.create_study(
             study_name=name,
@@ -155,7 +155,9 @@ def open_study(
     return study, resumed
 
 
-def _check_compatible(spec: RunSpec, study: optuna.Study, space: Space, name: str) -> None:
+def _check_compatible(
+    spec: RunSpec, study: optuna.Study, space: Space, name: str, document: dict[str, Any]
+) -> None:
     stored = study.user_attrs.get(SPACE_ATTR)
     if stored is None:
         raise SpecError.at(
@@ -176,6 +178,17 @@ def _check_compatible(spec: RunSpec, study: optuna.Study, space: Space, name: st
             received="a different space (changed: " + ", ".join(changed) + ")",
             hint="use --study NEW_NAME for a new study, or restore the old space to resume",
         )
+    before_doc = study.user_attrs.get(SPEC_ATTR) or {}
+    for key in (("data",), ("model",), ("train", "epochs")):
+        old, new = _lookup(before_doc, key), _lookup(document, key)
+        if old is not None and old != new:
+            raise SpecError.at(
+                spec,
+                key,
+                expected=f"the {'.'.join(key)} study {name!r} was created with ({old})",
+                received=new,
+                hint="trials trained otherwise do not compare; use --study NEW_NAME",
+            )
     if [d.name.lower() for d in study.directions] != directions(spec):
         raise SpecError.at(
             spec,
@@ -184,6 +197,15 @@ def _check_compatible(spec: RunSpec, study: optuna.Study, space: Space, name: st
             received=spec.search.objective,
             hint="use --study NEW_NAME for a new study",
         )
+
+
+def _lookup(document: dict[str, Any], key: tuple[str, ...]) -> Any:
+    value: Any = document
+    for part in key:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
 
 
 def owner() -> dict[str, Any]:

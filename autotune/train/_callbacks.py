@@ -85,7 +85,10 @@ class TrialMonitor(keras.callbacks.Callback):
         self.curve.append((now - self._started_at, float(accuracy)))
         if self._report is not None and self._report(len(self.curve), float(accuracy)):
             self._stop("pruned")
-        if self._deadline is not None and time.perf_counter() >= self._deadline:
+        last = epoch + 1 >= int(self.params.get("epochs", 0) or 0)
+        if not last and self._deadline is not None and time.perf_counter() >= self._deadline:
+            # A trial that trained every epoch is complete even if the deadline passed while
+            # its last validation ran.
             self._stop("deadline")
 
     def _stop(self, why: str) -> None:

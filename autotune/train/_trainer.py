@@ -196,12 +196,37 @@ def _first_line(error: BaseException) -> str:
     return text[0][:300] if text else type(error).__name__
 
 
-def release_memory() -> None:
-    """Free what a finished trial left behind: Keras' global state, Python garbage, and
-    memory glibc keeps cached, so a long study in one process does not creep."""
+def gradient_names() -> frozenset[str]:
+    """The custom-gradient functions TensorFlow has registered so far (see ``release_memory``)."""
+    return frozenset(name for name in _gradient_registry() if name.startswith("CustomGradient-"))
+
+
+def release_memory(since: frozenset[str] | None = None) -> None:
+    """Free what finished trials left behind, so a long study in one process does not creep.
+
+    Clears Keras' global state, collects garbage and returns cached memory to the system. With
+    ``since`` (from ``gradient_names()`` taken before the trials), it also forgets the
+    custom-gradient functions registered after it: tracing a train step registers one in
+    TensorFlow's global gradient registry, which is never emptied and keeps the whole traced
+    graph alive (~1.3 MB per trial for a small model). Nothing of a released trial uses them.
+    """
     keras.backend.clear_session(free_memory=True)
+    if since is not None:
+        registry = _gradient_registry()
+        for name in gradient_names() - since:
+            registry.pop(name, None)
     gc.collect()
     _malloc_trim()
+
+
+def _gradient_registry() -> dict[str, Any]:
+    try:
+        from tensorflow.python.framework import ops
+
+        registry: dict[str, Any] = ops._gradient_registry._registry
+        return registry
+    except (ImportError, AttributeError):  # a TensorFlow without the private registry
+        return {}
 
 
 def _malloc_trim() -> None:

@@ -65,11 +65,23 @@ def test_start_with_is_tried_first_once(tmp_path) -> None:  # type: ignore[no-un
     spec = _spec(start_with=[{"depth": 3, "width": 16, "optimizer": "adam"}])
     space = space_of(spec)
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    study, resumed = open_study(spec, space, name="s", storage=storage, seed=0, spec_document={})
+
+    def open_it():  # type: ignore[no-untyped-def]
+        return open_study(
+            spec,
+            space,
+            name="s",
+            storage=storage,
+            sampler=make_sampler(spec, space, seed=0),
+            pruner=make_pruner(spec),
+            spec_document={},
+        )
+
+    study, resumed = open_it()
     assert not resumed
     first = space.suggest(study.ask())
     assert (first["depth"], first["width"], first["optimizer"]) == (3, 16, "adam")
-    again, resumed = open_study(spec, space, name="s", storage=storage, seed=0, spec_document={})
+    again, resumed = open_it()
     assert resumed
     assert len(again.get_trials(states=(optuna.trial.TrialState.WAITING,))) == 0
 

@@ -147,3 +147,19 @@ def test_ctrl_c_during_training_is_an_interrupted_result() -> None:
 
     result = _fit(report=report).result
     assert result.end == "interrupted"
+
+
+def test_a_trial_that_trained_every_epoch_is_complete_even_past_the_deadline() -> None:
+    from autotune.train import TrialMonitor
+
+    model = _model()
+    monitor = TrialMonitor(started_at=time.perf_counter(), deadline=time.perf_counter() - 1)
+    monitor.set_model(model)
+    monitor.set_params({"epochs": 2})
+    monitor.on_epoch_begin(0)
+    monitor.on_epoch_end(0, {"loss": 0.5, "val_accuracy": 0.7})
+    assert monitor.stopped == "deadline"
+    monitor.stopped = None
+    monitor.on_epoch_begin(1)
+    monitor.on_epoch_end(1, {"loss": 0.4, "val_accuracy": 0.8})
+    assert monitor.stopped is None and len(monitor.curve) == 2
