@@ -197,3 +197,16 @@ def test_thirty_pipelines_do_not_grow_memory(make_config: MakeConfig) -> None:
     grown = (process.memory_info().rss - baseline) / 2**20
     assert grown < 40, f"RSS grew by {grown:.0f} MiB over 25 trials"
     assert len(_pipeline._prepared) <= _pipeline.MAX_PREPARED
+
+
+@pytest.mark.parametrize("op", ["noise", "rotate", "contrast"])
+def test_augment_strength_sets_how_far_an_op_moves_the_data(
+    image_dataset: Dataset, make_config: MakeConfig, op: str
+) -> None:
+    plain, _ = _first(make_datasets(image_dataset, make_config(), seed=4))
+    moved = []
+    for strength in (0.05, 0.5):
+        config = make_config(**{op: True, "augment_strength": strength})
+        augmented, _ = _first(make_datasets(image_dataset, config, seed=4))
+        moved.append(float(np.abs(augmented - plain).mean()))
+    assert moved[1] > moved[0] > 0
