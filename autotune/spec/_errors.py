@@ -45,6 +45,15 @@ def show(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def is_number(text: str) -> bool:
+    """Whether a string reads as a number (a quoted number in YAML, say)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def dotted(path: Sequence[str | int]) -> str:
     """``("search", "start_with", 0, "depth")`` -> ``"search.start_with[0].depth"``."""
     out = ""

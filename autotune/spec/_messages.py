@@ -12,7 +12,15 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from autotune.spec._errors import KeyPath, Problem, SpecError, closest, dotted, show
+from autotune.spec._errors import (
+    KeyPath,
+    Problem,
+    SpecError,
+    closest,
+    dotted,
+    is_number,
+    show,
+)
 
 _EXPECTED: dict[KeyPath, str] = {
     ("study",): "a name of letters, digits, '.', '_' or '-' (it names results/<study>/)",
@@ -90,7 +98,7 @@ def _one(detail: ErrorDetails, root: type[BaseModel]) -> tuple[KeyPath, str, str
         return path, expected, "nothing", f"add {path[-1]}: under {where}"
     hint = ""
     if isinstance(value, str):
-        if _is_number(value) and any(word in expected for word in ("integer", "number")):
+        if is_number(value) and any(word in expected for word in ("integer", "number")):
             hint = f"write {value} without quotes"
         elif info is not None:
             hint = closest(value, _literals(info.annotation))
@@ -179,11 +187,3 @@ def _describe(annotation: Any) -> str:
     if origin is dict:
         return "a mapping"
     return str(annotation)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -32,7 +32,7 @@ from autotune.space import (
     check,
 )
 from autotune.space import defaults as catalogue_defaults
-from autotune.spec._errors import Described, KeyPath, Problem, closest, show
+from autotune.spec._errors import Described, KeyPath, Problem, closest, is_number, show
 from autotune.spec._values import can_take, conditions, possible, same, summary
 
 if TYPE_CHECKING:
@@ -193,19 +193,11 @@ def _check_value(name: str, value: Any, path: KeyPath, expected: str | None = No
         check(name, Fixed(value))
     except ValueError:
         hint = closest(value, entry.choices) if entry.kind == "str" else ""
-        if isinstance(value, str) and entry.kind in ("int", "float") and _is_number(value):
+        if isinstance(value, str) and entry.kind in ("int", "float") and is_number(value):
             hint = f"write {value} without quotes"
         raise Problem(
             ("space", *path), expected=expected or entry.expected(), received=value, hint=hint
         ) from None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _known_keys(raw: Mapping[str, Any], allowed: tuple[str, ...], path: KeyPath) -> None:
@@ -271,7 +263,7 @@ def _range(name: str, raw: dict[str, Any], path: KeyPath) -> Int | Float:
         if isinstance(value, bool) or not ok:
             hint = (
                 f"write {value} without quotes"
-                if isinstance(value, str) and _is_number(value)
+                if isinstance(value, str) and is_number(value)
                 else ""
             )
             if is_int and isinstance(value, float):
