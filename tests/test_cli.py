@@ -64,3 +64,44 @@ def test_values_only_tensorflow_or_optuna_can_judge_are_refused_before_anything_
     err = capsys.readouterr().err
     assert key in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_dashboard_serves_the_study_on_localhost(tmp_path: Path) -> None:
+    import json
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    import optuna
+
+    study = optuna.create_study(
+        study_name="shown", storage=f"sqlite:///{tmp_path / 'study.db'}", direction="maximize"
+    )
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "autotune", "dashboard", str(tmp_path), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                url = f"http://127.0.0.1:{port}/api/studies"
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    body = json.load(response)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.5)
+        names = [s["study_name"] for s in body["study_summaries"]]
+        assert names == ["shown"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
