@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import optuna
 
-from autotune.data import DataError, load_dataset, make_eval_dataset
+from autotune.data import DataError, load_dataset
+from autotune.engine._interrupts import held_interrupts
+from autotune.engine._models import evaluate_test, keep_models
 from autotune.engine._objective import TrialSetup, record, run_trial
 from autotune.engine._study import (
     counted,
@@ -30,7 +27,7 @@ from autotune.engine._study import (
 )
 from autotune.models import choose_family
 from autotune.results import rank_trials, write_results
-from autotune.space import IMAGE_ONLY_OPS, Choice, Fixed, Space, TrialConfig
+from autotune.space import IMAGE_ONLY_OPS, Choice, Fixed, Space
 from autotune.spec import RunSpec, SpecError, fixed_run_file, space_of
 from autotune.spec._errors import Described
 from autotune.train import TrialResult, gradient_names, release_memory, resolve_devices
@@ -42,10 +39,6 @@ if TYPE_CHECKING:
     from autotune.results import RankedTrial
 
 logger = logging.getLogger(__name__)
-
-TEST_ATTR = "autotune:test"
-KEEP_TOP = 3
-"""Models kept on disk: the accuracy/seconds Pareto front plus this many top-ranked trials."""
 
 
 @dataclass(frozen=True)
@@ -270,7 +263,7 @@ def run(
         if outcome_end == "interrupted":
             interrupted = True
             break
-    test_accuracy = None if interrupted else _evaluate_test(spec, study, dataset, directory, ranked)
+    test_accuracy = None if interrupted else evaluate_test(spec, study, dataset, directory, ranked)
     if test_accuracy is not None:
         ranked = _write(directory, study, spec, name)
     files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix != ".tmp")
@@ -315,7 +308,7 @@ def _one_trial(
     Ctrl-C while training ends the trial as ``interrupted``; Ctrl-C while the study or the
     results are being written is held until they are consistent, then stops the run.
     """
-    with _held_interrupts() as held:
+    with held_interrupts() as held:
         trial = study.ask()
         trial.set_user_attr("owner", owner())
     model: keras.Model | None = None
@@ -328,10 +321,10 @@ def _one_trial(
             del outcome
         except KeyboardInterrupt:
             result = _interrupted_result()
-    with _held_interrupts() as held_late:
+    with held_interrupts() as held_late:
         frozen = record(study, trial, result, setup.objective)
         ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
-        _keep_models(directory, ranked, frozen.number, model)
+        keep_models(directory, ranked, frozen.number, model)
         del model
         release_memory(since=baseline)
         ranked = _write(directory, study, spec, name)
@@ -366,104 +359,7 @@ def _interrupted_result() -> TrialResult:
     )
 
 
-class _Held:
-    """Whether a Ctrl-C arrived while interrupts were held."""
-
-    def __init__(self) -> None:
-        self.hit = False
-
-    def __bool__(self) -> bool:
-        return self.hit
-
-
-@contextmanager
-def _held_interrupts() -> Iterator[_Held]:
-    """Hold Ctrl-C (SIGINT) until the block ends, so the study and files stay consistent."""
-    held = _Held()
-    if threading.current_thread() is not threading.main_thread():
-        yield held
-        return
-
-    def note(signum: int, frame: object) -> None:
-        held.hit = True
-
-    previous = signal.signal(signal.SIGINT, note)
-    try:
-        yield held
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def _write(directory: Path, study: optuna.Study, spec: RunSpec, name: str) -> list[RankedTrial]:
     ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
     best = fixed_run_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
     return write_results(directory, study, spec.rank, best_run_file=best).ranked
-
-
-def _model_path(directory: Path, number: int) -> Path:
-    return directory / "models" / f"trial_{number}.keras"
-
-
-def _keep_models(
-    directory: Path, ranked: list[RankedTrial], number: int, model: keras.Model | None
-) -> None:
-    """Save the new trial's model if it may become the pick; drop models that cannot."""
-    keep = {r.number for r in ranked if r.pareto} | {r.number for r in ranked[:KEEP_TOP]}
-    models = directory / "models"
-    for leftover in directory.glob("**/*.partial.keras"):
-        leftover.unlink(missing_ok=True)
-    if model is not None and number in keep:
-        models.mkdir(parents=True, exist_ok=True)
-        partial = models / f"trial_{number}.partial.keras"
-        model.save(partial)
-        os.replace(partial, _model_path(directory, number))
-    if models.exists():
-        for path in models.glob("trial_*.keras"):
-            stem = path.stem.removeprefix("trial_")
-            if stem.isdigit() and int(stem) not in keep:
-                path.unlink(missing_ok=True)
-    if not ranked:
-        return
-    if _model_path(directory, ranked[0].number).exists():
-        partial = directory / "best_model.partial.keras"
-        shutil.copyfile(_model_path(directory, ranked[0].number), partial)
-        os.replace(partial, directory / "best_model.keras")
-    elif (directory / "best_model.keras").exists():
-        # The pick changed to a trial whose model is not here (trained elsewhere, or dropped
-        # under another rank rule): a stale file would contradict best.yaml.
-        logger.warning(
-            "no saved model for top trial %d; removed the stale best_model.keras",
-            ranked[0].number,
-        )
-        (directory / "best_model.keras").unlink()
-
-
-def _evaluate_test(
-    spec: RunSpec,
-    study: optuna.Study,
-    dataset: Dataset,
-    directory: Path,
-    ranked: list[RankedTrial],
-) -> float | None:
-    """Evaluate the top-ranked trial's model on the test split, once per pick."""
-    if not spec.data.test or not ranked or dataset.x_test is None or dataset.y_test is None:
-        return None
-    top = ranked[0]
-    known = study.user_attrs.get(TEST_ATTR)
-    if isinstance(known, dict) and known.get("trial") == top.number:
-        return float(known["accuracy"])
-    path = _model_path(directory, top.number)
-    if not path.exists():
-        logger.warning("no saved model for trial %d; test accuracy not measured", top.number)
-        return None
-    import keras
-
-    baseline = gradient_names()
-    model = keras.models.load_model(path)
-    config = TrialConfig(top.config)
-    test = make_eval_dataset(dataset, config, dataset.x_test, dataset.y_test)
-    _, accuracy = model.evaluate(test, verbose=0)
-    study.set_user_attr(TEST_ATTR, {"trial": top.number, "accuracy": float(accuracy)})
-    del model
-    release_memory(since=baseline)
-    return float(accuracy)

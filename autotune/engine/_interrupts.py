@@ -1,0 +1,36 @@
+"""Holding Ctrl-C while the study and the result files are written."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class _Held:
+    """Whether a Ctrl-C arrived while interrupts were held."""
+
+    def __init__(self) -> None:
+        self.hit = False
+
+    def __bool__(self) -> bool:
+        return self.hit
+
+
+@contextmanager
+def held_interrupts() -> Iterator[_Held]:
+    """Hold Ctrl-C (SIGINT) until the block ends, so the study and files stay consistent."""
+    held = _Held()
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+
+    def note(signum: int, frame: object) -> None:
+        held.hit = True
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield held
+    finally:
+        signal.signal(signal.SIGINT, previous)
