@@ -24,6 +24,7 @@ from autotune.engine._study import (
     mark_abandoned,
     open_study,
     owner,
+    study_exists,
 )
 from autotune.models import choose_family
 from autotune.results import rank_trials, write_results
@@ -284,8 +285,6 @@ def run(
 
 
 def _existing_trials(storage: str, name: str) -> int:
-    from autotune.engine._study import study_exists
-
     if not study_exists(storage, name):
         return 0
     return len(optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False))
