@@ -5,7 +5,7 @@ until none is left, and for each writes what a real trial writes (8 user attrs, 
 values, ``tell``). Compared, in the same run:
 
 - ``optuna-default``: ``optuna.load_study(storage="sqlite:///...")`` as Optuna opens it.
-- ``immediate``: ``autotune.engine.open_storage`` (BEGIN IMMEDIATE + busy timeout, rollback journal).
+- ``immediate``: ``autotune.engine.open_storage`` (BEGIN IMMEDIATE, busy timeout, rollback journal).
 - ``immediate-wal``: the same with ``journal_mode=WAL``.
 - ``journal-file``: Optuna's ``JournalStorage`` on a ``JournalFileBackend`` (a log file + lock).
 
@@ -109,8 +109,12 @@ def measure(mechanism: str, processes: int, trials: int) -> dict[str, Any]:
             worker.join()
         popped = [n for p, _ in outcomes for n in p]
         errors = [e for _, e in outcomes for e in e]
-        states = [t.state.name for t in optuna.load_study(
-            study_name="lock", storage=_storage(mechanism, path)).get_trials(deepcopy=False)]
+        states = [
+            t.state.name
+            for t in optuna.load_study(
+                study_name="lock", storage=_storage(mechanism, path)
+            ).get_trials(deepcopy=False)
+        ]
     return {
         "mechanism": mechanism,
         "processes": processes,

@@ -183,6 +183,7 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
             result, model = outcome.result, outcome.model
             del outcome
         with held_interrupts() as held_late:
+            trial.set_user_attr("worker_rss_mib", round(rss_mib(), 1))
             record(study, trial, result, setup.objective)
             ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
             if model is not None and _may_keep(ranked, trial.number):
