@@ -34,12 +34,13 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
+from autotune.engine._interrupts import held_interrupts
 from autotune.engine._reserve import reserve, retry, tickets
 from autotune.engine._study import counted, exhausted, mark_abandoned
 from autotune.engine._worker import WorkerJob, worker_main
 from autotune.spec import SpecError
 from autotune.spec._errors import Described
-from autotune.train import WorkerDevices, cores, gpu_count, plan_workers
+from autotune.train import WorkerDevices, allow_memory_growth, cores, gpu_count, plan_workers
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -81,6 +82,8 @@ def worker_plan(spec: RunSpec, workers: int | None) -> list[WorkerDevices]:
             expected="devices this machine has, split evenly between workers",
             received=Described(str(error)),
         ) from None
+    if any(worker.gpus for worker in plan):
+        allow_memory_growth()  # this process evaluates the pick on a GPU the workers share
     replaceable = (train.logical_cpus, train.trial_timeout, train.worker_rss_limit)
     single = len(plan) == 1 and plan[0].per_trial == 1
     if workers is None and single and all(option is None for option in replaceable):
@@ -97,6 +100,11 @@ def sampler_seed(seed: int, worker: int, generation: int, existing: int) -> int:
     """
     state = np.random.SeedSequence([seed, worker, generation, existing]).generate_state(1)
     return int(state[0])
+
+
+def run_pool(study: optuna.Study, **options: Any) -> bool:
+    """Run a study's reserved trials in worker processes (see ``Pool``); True after Ctrl-C."""
+    return Pool(study, **options).run()
 
 
 @dataclass
@@ -231,7 +239,10 @@ class Pool:
             slot.running = None
             self.deaths_in_a_row = 0
             self.ended += 1
-            self._emit_ended(message[1], worker)
+            with held_interrupts() as held:  # the result files are rewritten whole
+                self._emit_ended(message[1], worker)
+            if held:
+                raise KeyboardInterrupt
         elif kind == "exit":
             slot.exit_reason = str(message[1])
             if slot.exit_reason.startswith("error"):
