@@ -14,6 +14,7 @@ from optuna.trial import TrialState
 
 from autotune.engine import RunEvent, RunOptions, TrialEvent, TrialStarted, counted, run
 from autotune.spec import load_run_file
+from tests.engine.conftest import start_cli, wait_for_running_trial
 
 pytestmark = pytest.mark.slow
 
@@ -171,3 +172,23 @@ def test_worker_memory_stays_bounded_over_a_longer_study(
     # the first worker did (plus noise): nothing accumulates across the study.
     print("worker RSS per trial (MiB):", rss)
     assert max(rss[8:]) < max(rss[:4]) + 40, rss
+
+
+def test_ctrl_c_stops_every_worker_records_their_trials_and_exits_130(
+    tmp_path: Path, run_file: Callable[..., Path]
+) -> None:
+    path = run_file(**SMALL, train={"epochs": 400}, search={"trials": 4})
+    db = tmp_path / "out" / "tiny" / "study.db"
+    process = start_cli("run", str(path), "--results-dir", "out", "--workers", "2", cwd=tmp_path)
+    try:
+        number = wait_for_running_trial(db, timeout=240)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=240)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr[-2000:]
+    trials = optuna.load_study(study_name="tiny", storage=f"sqlite:///{db}").trials
+    assert not [t.number for t in trials if t.state == TrialState.RUNNING]
+    stopped = trials[number]
+    assert stopped.state == TrialState.PRUNED and stopped.user_attrs["end"] == "interrupted"
+    assert (tmp_path / "out" / "tiny" / "trials.csv").exists()
