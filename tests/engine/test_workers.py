@@ -192,3 +192,16 @@ def test_ctrl_c_stops_every_worker_records_their_trials_and_exits_130(
     stopped = trials[number]
     assert stopped.state == TrialState.PRUNED and stopped.user_attrs["end"] == "interrupted"
     assert (tmp_path / "out" / "tiny" / "trials.csv").exists()
+
+
+def test_the_budget_stops_every_workers_trial_with_its_results(
+    tmp_path: Path, run_file: Callable[..., Path]
+) -> None:
+    path = run_file(**SMALL, train={"epochs": 400}, search={"trials": 4, "budget": "40s"})
+    report = run(load_run_file(path), RunOptions(results_dir=tmp_path / "out", workers=2))
+    ran = [t for t in _study(report).trials if t.state != TrialState.WAITING]
+    assert ran, "no trial started within the budget"
+    for trial in ran:
+        assert trial.state == TrialState.PRUNED and trial.user_attrs["end"] == "deadline"
+        assert trial.user_attrs["epochs"] >= 1 and trial.intermediate_values
+    assert report.done == len(ran) < 4
