@@ -94,8 +94,7 @@ def rss_mib() -> float:
 
 
 def worker_main(job: WorkerJob, connection: Connection) -> None:
-    """The body of a worker process (a ``multiprocessing`` spawn target)."""
-    os.environ.update(job.devices.environment())
+    """The body of a worker process, started by ``autotune._worker_process.main``."""
     _first_interrupt_only()
     try:
         reason = _serve(job, connection)
@@ -113,10 +112,13 @@ def worker_main(job: WorkerJob, connection: Connection) -> None:
 def _serve(job: WorkerJob, connection: Connection) -> str:
     import optuna
 
+    from autotune._worker_process import quiet_native_stderr
     from autotune.train import configure_tensorflow
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    configure_tensorflow(job.devices)
+    with quiet_native_stderr():  # device start-up chatter
+        configure_tensorflow(job.devices)
+        _start_devices()
 
     from autotune.engine._interrupts import held_interrupts
     from autotune.engine._objective import TrialSetup, record, run_trial
@@ -196,6 +198,13 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
         if why is not None:
             logger.info("worker %d recycles: %s", job.devices.worker, why)
             return f"recycle: {why}"
+
+
+def _start_devices() -> None:
+    """Start TensorFlow's devices now (with their log lines muted), not at the first trial."""
+    import tensorflow as tf
+
+    tf.config.list_logical_devices()
 
 
 def _may_keep(ranked: list[RankedTrial], number: int) -> bool:

@@ -22,9 +22,10 @@ import contextlib
 import logging
 import multiprocessing as mp
 import os
+import pickle
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -34,10 +35,11 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
+from autotune import _worker_process as worker_process
 from autotune.engine._interrupts import held_interrupts
 from autotune.engine._reserve import reserve, retry, tickets
 from autotune.engine._study import counted, exhausted, mark_abandoned
-from autotune.engine._worker import WorkerJob, worker_main
+from autotune.engine._worker import WorkerJob
 from autotune.spec import SpecError
 from autotune.spec._errors import Described
 from autotune.train import WorkerDevices, allow_memory_growth, cores, gpu_count, plan_workers
@@ -192,9 +194,13 @@ class Pool:
         )
         receiver, sender = self._context.Pipe(duplex=False)
         process = self._context.Process(
-            target=worker_main, args=(job, sender), name=f"autotune-worker-{worker}", daemon=True
+            target=worker_process.main,
+            args=(pickle.dumps(job), slot.devices.environment(), sender),
+            name=f"autotune-worker-{worker}",
+            daemon=True,
         )
-        process.start()
+        with _environment(slot.devices.environment()):  # in place before the child starts
+            process.start()
         sender.close()
         slot.process, slot.connection, slot.running, slot.exit_reason = (
             process,
@@ -393,3 +399,17 @@ class Pool:
                 worker=worker,
             )
         )
+
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
