@@ -36,6 +36,21 @@ def quiet_native_stderr() -> Iterator[None]:
         os.close(devnull)
 
 
+@contextmanager
+def environment(variables: dict[str, str]) -> Iterator[None]:
+    """Set environment variables inside the block (a child started in it inherits them)."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def main(job: bytes, environment: dict[str, str], connection: Any) -> None:
     """Set the worker's environment, load the job (this imports TensorFlow) and serve."""
     os.environ.update(environment)

@@ -124,7 +124,7 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
     from autotune.engine._objective import TrialSetup, record, run_trial
     from autotune.engine._planner import may_start
     from autotune.engine._reserve import pop
-    from autotune.engine._run import prepare
+    from autotune.engine._run import _interrupted_result, prepare
     from autotune.engine._storage import open_storage
     from autotune.engine._study import owner
     from autotune.results import rank_trials
@@ -168,18 +168,18 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
             trial.set_user_attr("owner", owner())
             for key, value in placement.items():
                 trial.set_user_attr(key, value)
-        params = started_params(trial, setup)
-        connection.send(("started", trial.number, devices, params, time.time()))
         deadline = None if left is None else time.perf_counter() + left
         model: keras.Model | None = None
-        if held:
-            from autotune.engine._run import _interrupted_result
-
-            result = _interrupted_result()
-        else:
-            _config, outcome = run_trial(trial, setup, deadline=deadline)
-            result, model = outcome.result, outcome.model
-            del outcome
+        result = _interrupted_result()
+        try:
+            if not held:
+                params = started_params(trial, setup)
+                connection.send(("started", trial.number, devices, params, time.time()))
+                _config, outcome = run_trial(trial, setup, deadline=deadline)
+                result, model = outcome.result, outcome.model
+                del outcome
+        except KeyboardInterrupt:  # outside fit (pipeline, model build): the trial is still told
+            held.hit = True
         with held_interrupts() as held_late:
             trial.set_user_attr("worker_rss_mib", round(rss_mib(), 1))
             record(study, trial, result, setup.objective)

@@ -25,8 +25,8 @@ import os
 import pickle
 import signal
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,7 +118,6 @@ class _Slot:
     running: tuple[int, float] | None = None
     """(trial number, unix time it started) while the worker trains a trial."""
     exit_reason: str | None = None
-    history: list[str] = field(default_factory=list)
 
 
 class Pool:
@@ -199,15 +198,13 @@ class Pool:
             name=f"autotune-worker-{worker}",
             daemon=True,
         )
-        with _environment(slot.devices.environment()):  # in place before the child starts
+        with worker_process.environment(
+            slot.devices.environment()
+        ):  # in place before the child starts
             process.start()
         sender.close()
-        slot.process, slot.connection, slot.running, slot.exit_reason = (
-            process,
-            receiver,
-            None,
-            None,
-        )
+        slot.process, slot.connection = process, receiver
+        slot.running = slot.exit_reason = None
         logger.info("worker %d (pid %s) started on %s", worker, process.pid, slot.devices)
 
     def _step(self) -> None:
@@ -263,7 +260,6 @@ class Pool:
         if reason == "died" or slot.running is not None:
             reason = "died"
             self._lost_trial(slot, code)
-        slot.history.append(reason)
         slot.process = None
         if self._replace(reason):
             self._start(slot)
@@ -310,7 +306,6 @@ class Pool:
         )
         self._emit_ended(number, slot.devices.worker)
         slot.process = None
-        slot.history.append("timeout")
         if self._replace("timeout"):
             self._start(slot)
 
@@ -399,17 +394,3 @@ class Pool:
                 worker=worker,
             )
         )
-
-
-@contextlib.contextmanager
-def _environment(variables: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

@@ -190,7 +190,8 @@ def test_ctrl_c_stops_every_worker_records_their_trials_and_exits_130(
     trials = optuna.load_study(study_name="tiny", storage=f"sqlite:///{db}").trials
     assert not [t.number for t in trials if t.state == TrialState.RUNNING]
     stopped = trials[number]
-    assert stopped.state == TrialState.PRUNED and stopped.user_attrs["end"] == "interrupted"
+    assert stopped.state == TrialState.PRUNED, stopped.user_attrs
+    assert stopped.user_attrs["end"] == "interrupted"
     assert (tmp_path / "out" / "tiny" / "trials.csv").exists()
 
 
