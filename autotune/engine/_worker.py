@@ -14,6 +14,7 @@ pipe. Messages, child to parent, all tuples:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -180,6 +181,9 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
                 del outcome
         except KeyboardInterrupt:  # outside fit (pipeline, model build): the trial is still told
             held.hit = True
+        if _CTRL_C.hit and result.end not in ("complete", "interrupted"):
+            # The interrupt surfaced as another error (TensorFlow may wrap it): say what it was.
+            result = dataclasses.replace(result, end="interrupted", reason="stopped by Ctrl-C")
         with held_interrupts() as held_late:
             trial.set_user_attr("worker_rss_mib", round(rss_mib(), 1))
             record(study, trial, result, setup.objective)
@@ -223,11 +227,19 @@ def _save_model(directory: Path, number: int, model: keras.Model) -> None:
     os.replace(partial, models / f"trial_{number}.keras")
 
 
+class _CtrlC:
+    hit = False
+
+
+_CTRL_C = _CtrlC()
+
+
 def _first_interrupt_only() -> None:
     """Ctrl-C reaches a worker twice (from the terminal and forwarded by the pool): the first
     stops the running trial, later ones are ignored so that recording is never cut short."""
 
     def interrupt(signum: int, frame: object) -> None:
+        _CTRL_C.hit = True
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise KeyboardInterrupt
 
