@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,15 +42,24 @@ class TrialSetup:
 
 
 def run_trial(
-    trial: optuna.Trial, setup: TrialSetup, *, deadline: float | None
+    trial: optuna.Trial,
+    setup: TrialSetup,
+    *,
+    deadline: float | None,
+    on_start: Callable[[], None] | None = None,
 ) -> tuple[TrialConfig | None, TrainOutcome]:
-    """Train one trial. Never raises for a problem inside the trial: it is in the result."""
+    """Train one trial. Never raises for a problem inside the trial: it is in the result.
+
+    ``on_start`` is called once the trial's values are suggested, before its data and model.
+    """
     started = time.perf_counter()
     try:
         config = setup.space.suggest(trial)
     except Exception as error:
         return None, _failed(started, f"suggesting values failed: {error}", setup)
     trial.set_user_attr("config", config.to_dict())
+    if on_start is not None:
+        on_start()
     seed = setup.seed + trial.number
     try:
         keras.utils.set_random_seed(seed)

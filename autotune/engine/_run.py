@@ -15,6 +15,7 @@ from autotune.data import DataError, load_dataset
 from autotune.engine._interrupts import held_interrupts
 from autotune.engine._models import evaluate_test, keep_models
 from autotune.engine._objective import TrialSetup, record, run_trial
+from autotune.engine._review import refresh_note, write_report_safely
 from autotune.engine._study import (
     counted,
     default_storage,
@@ -64,6 +65,23 @@ class RunOptions:
 
 
 @dataclass(frozen=True)
+class TrialStarted:
+    """A trial has started training; sent to the progress display.
+
+    Attributes:
+        number: the Optuna trial number.
+        worker: the worker running it (0: the ``autotune`` process itself).
+        devices: the devices it trains on.
+        params: the searched values Optuna suggested.
+    """
+
+    number: int
+    worker: int
+    devices: tuple[str, ...]
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class TrialEvent:
     """A trial has ended; sent to the progress display."""
 
@@ -77,6 +95,7 @@ class TrialEvent:
     total: int
     best_accuracy: float | None
     seconds_left: float | None
+    worker: int = 0
 
 
 @dataclass(frozen=True)
@@ -195,7 +214,7 @@ def run(
     spec: RunSpec,
     options: RunOptions | None = None,
     *,
-    on_event: Callable[[TrialEvent], None] | None = None,
+    on_event: Callable[[TrialEvent | TrialStarted], None] | None = None,
 ) -> RunReport:
     """Run (or resume) the study a run file describes, and write its results.
 
@@ -267,6 +286,7 @@ def run(
     test_accuracy = None if interrupted else evaluate_test(spec, study, dataset, directory, ranked)
     if test_accuracy is not None:
         ranked = _write(directory, study, spec, name)
+    write_report_safely(directory, study, spec)
     files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix != ".tmp")
     return RunReport(
         study=name,
@@ -297,7 +317,7 @@ def _one_trial(
     name: str,
     directory: Path,
     deadline: float | None,
-    on_event: Callable[[TrialEvent], None] | None,
+    on_event: Callable[[TrialEvent | TrialStarted], None] | None,
     done: int,
     total: int,
     baseline: frozenset[str],
@@ -314,8 +334,14 @@ def _one_trial(
     if held:
         result = _interrupted_result()
     else:
+
+        def started() -> None:
+            if on_event is not None:
+                devices, params = tuple(setup.devices), dict(trial.params)
+                on_event(TrialStarted(trial.number, worker=0, devices=devices, params=params))
+
         try:
-            _config, outcome = run_trial(trial, setup, deadline=deadline)
+            _config, outcome = run_trial(trial, setup, deadline=deadline, on_start=started)
             result, model = outcome.result, outcome.model
             del outcome
         except KeyboardInterrupt:
@@ -361,4 +387,6 @@ def _interrupted_result() -> TrialResult:
 def _write(directory: Path, study: optuna.Study, spec: RunSpec, name: str) -> list[RankedTrial]:
     ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
     best = fixed_run_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
-    return write_results(directory, study, spec.rank, best_run_file=best).ranked
+    ranked = write_results(directory, study, spec.rank, best_run_file=best).ranked
+    refresh_note(study, spec, ranked)
+    return ranked
