@@ -46,7 +46,7 @@ def _quiet_tensorflow_import() -> Iterator[None]:
 
 
 if TYPE_CHECKING:
-    from autotune.engine import RunReport, TrialEvent
+    from autotune.engine import RunReport
     from autotune.results import RankedTrial
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -160,8 +160,13 @@ def _run(args: argparse.Namespace) -> int:
         results_dir=args.results_dir,
         seed=args.seed,
     )
+    from autotune._progress import Progress
+
     console.print(f"autotune: running [bold]{args.file}[/bold]")
-    report = run(spec, options, on_event=_print_event)
+    total = args.trials or spec.search.trials
+    budget = args.budget if args.budget is not None else spec.search.budget
+    with Progress(console, total=total, budget=budget) as progress:
+        report = run(spec, options, on_event=progress)
     _print_summary(report)
     return EXIT_INTERRUPTED if report.interrupted else EXIT_OK
 
@@ -173,21 +178,6 @@ def _quiet_libraries() -> None:
     for name in ("absl", "tensorflow"):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-
-
-def _print_event(event: TrialEvent) -> None:
-    accuracy = "-" if event.accuracy is None else f"{event.accuracy:.4f}"
-    best = "-" if event.best_accuracy is None else f"{event.best_accuracy:.4f}"
-    left = "" if event.seconds_left is None else f" · {event.seconds_left:.0f}s left"
-    end = (
-        event.state
-        if event.end in ("complete", event.state.lower())
-        else f"{event.state} ({event.end})"
-    )
-    console.print(
-        f"[{event.done}/{event.total}] trial {event.number}: {end}, accuracy {accuracy} "
-        f"in {event.wall_seconds:.1f}s · best {best}{left}"
-    )
 
 
 def _print_summary(report: RunReport) -> None:
@@ -205,6 +195,14 @@ def _print_summary(report: RunReport) -> None:
     console.print(f"storage: {report.storage}")
     for path in report.files:
         console.print(f"wrote {path}")
+    _print_review(report.directory, report.files)
+
+
+def _print_review(directory: Path, files: Sequence[Path]) -> None:
+    if any(path.name == "report.html" for path in files):
+        console.print(
+            f"review: open {directory / 'report.html'} or run: autotune dashboard {directory}"
+        )
 
 
 def _leaderboard(ranked: Sequence[RankedTrial], rank_by: str, limit: int = 10) -> Table:
@@ -234,6 +232,8 @@ def _report(args: argparse.Namespace) -> int:
     console.print(_leaderboard(written.ranked, "the study's rank: rule"))
     for path in written.files:
         console.print(f"wrote {path}")
+    if written.report is not None:
+        _print_review(written.report.html.parent, written.files)
     return EXIT_OK
 
 

@@ -1,7 +1,15 @@
 """The engine: Optuna study (sampler, pruner, storage), the objective, budgets, failures, resume."""
 
 from autotune.engine._objective import PRUNED_ENDS, TrialSetup, record, run_trial
-from autotune.engine._run import RunOptions, RunReport, TrialEvent, prepare, run, study_name
+from autotune.engine._run import (
+    RunOptions,
+    RunReport,
+    TrialEvent,
+    TrialStarted,
+    prepare,
+    run,
+    study_name,
+)
 from autotune.engine._study import (
     SPACE_ATTR,
     SPEC_ATTR,
@@ -21,6 +29,7 @@ __all__ = [
     "RunReport",
     "TrialEvent",
     "TrialSetup",
+    "TrialStarted",
     "counted",
     "default_storage",
     "make_pruner",

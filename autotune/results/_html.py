@@ -34,9 +34,7 @@ th { background: #f5f5f5; font-weight: 600; }
 td.params, th.params { text-align: left; font-size: 12px; color: #333; }
 tr.top td { background: #fff6f6; font-weight: 600; }
 figure { margin: 8px 0 0; } figcaption { color: #555; font-size: 13px; margin-top: 2px; }
-svg { max-width: 100%; height: auto; }
-.grid { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
-@media (max-width: 900px) { .grid { grid-template-columns: 1fr; } }
+svg { display: block; max-width: 100%; width: 820px; height: auto; }
 footer { color: #777; font-size: 12px; margin-top: 32px; }
 """
 
@@ -96,7 +94,7 @@ def render_report(
         )
     parts.append("</section>")
     parts += [
-        '<section id="plots"><div class="grid">',
+        '<section id="plots"><h2>Plots</h2>',
         _figure(
             "tradeoff",
             svgs,
@@ -107,9 +105,9 @@ def render_report(
         _figure(
             "progress",
             svgs,
-            "The best validation accuracy among completed trials as the study went on.",
+            "The best validation accuracy among completed trials as the study went on "
+            "(crosses: pruned trials, at their accuracy when stopped).",
         ),
-        "</div>",
         _figure(
             "importance",
             svgs,

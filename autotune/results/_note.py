@@ -33,12 +33,13 @@ def describe_rank(rank: RankSpec, ranked: Sequence[RankedTrial] = ()) -> str:
             f"fewest seconds until the validation accuracy first reached {rank.target:g}; "
             "trials that never reached it follow, most accurate first"
         )
-    floor = f"{float(rank.min_accuracy):g}"
     if rank.min_accuracy == "auto":
         floor = f"the best accuracy minus {rank.tolerance:g}"
         value = accuracy_floor(rank, ranked)
         if value is not None:
             floor += f" = {value:.4f}"
+    else:
+        floor = f"{float(rank.min_accuracy):g}"
     return (
         f"accuracy per wall-clock second among trials at or above the accuracy floor ({floor}); "
         "trials under the floor follow, most accurate first"

@@ -65,14 +65,18 @@ def tradeoff_figure(
     axes.set_ylabel("validation accuracy")
     ranked = [p for p in points if p.ranked]
     pruned = [p for p in points if not p.ranked]
+    # The view frames the completed trials, where the trade-off lies; pruned trials (stopped
+    # early, mostly far less accurate) are drawn where they fall inside it and counted below it.
+    low, high = _accuracy_range(ranked or points)
     if pruned:
+        below = sum(1 for p in pruned if p.accuracy < low)
         axes.scatter(
             [p.seconds for p in pruned],
             [p.accuracy for p in pruned],
             marker="x",
             s=22,
             color=PRUNED_COLOR,
-            label="pruned (accuracy when stopped)",
+            label="pruned (accuracy when stopped)" + (f"; {below} below the view" if below else ""),
         )
     off = [p for p in ranked if not p.pareto]
     if off:
@@ -140,8 +144,9 @@ def tradeoff_figure(
     if not points:
         _empty(axes, "no trial has finished yet")
     else:
-        _limits(axes, points)
-        axes.legend(loc="lower right", fontsize=8, framealpha=0.85)
+        axes.set_xlim(0.0, max(p.seconds for p in points) * 1.05 or 1.0)
+        axes.set_ylim(low, high)
+        axes.legend(loc="best", fontsize=8, framealpha=0.85)
     figure.tight_layout()
     return figure
 
@@ -194,23 +199,27 @@ def progress_figure(points: Sequence[Point], *, minutes: bool | None = None) -> 
         _empty(axes, "no trial has finished yet")
     else:
         axes.set_xlim(left=0.0)
-        axes.legend(loc="lower right", fontsize=8, framealpha=0.85)
+        axes.legend(loc="best", fontsize=8, framealpha=0.85)
     figure.tight_layout()
     return figure
 
 
-def importance_figure(importances: Mapping[str, Mapping[str, float]], *, note: str = "") -> Figure:
+def importance_figure(
+    importances: Mapping[str, Mapping[str, float]], *, trials: int = 0, note: str = ""
+) -> Figure:
     """Horizontal bars: each parameter's importance for each target (e.g. accuracy, seconds).
 
     Args:
         importances: ``{target: {parameter: importance}}``, importances summing to 1 per target.
+        trials: how many completed trials the importances come from (shown in the title).
         note: shown instead of bars when there are no importances (why they could not be had).
     """
     names = sorted({name for values in importances.values() for name in values})
     targets = list(importances)
-    height = max(2.4, 0.42 * len(names) * max(1, len(targets)) ** 0.5 + 1.2)
+    height = max(2.4, (0.16 + 0.12 * len(targets)) * len(names) + 1.2)
     figure, axes = _figure((_SIZE[0], height))
-    axes.set_title("Parameter importance (fANOVA)")
+    over = f" over {trials} completed trials" if trials else ""
+    axes.set_title(f"Parameter importance (fANOVA{over})")
     if not names:
         _empty(axes, note or "not enough completed trials")
         figure.tight_layout()
@@ -226,7 +235,7 @@ def importance_figure(importances: Mapping[str, Mapping[str, float]], *, note: s
     axes.set_yticks(range(len(names)), names)
     axes.set_xlabel("share of the variance explained")
     axes.set_xlim(0.0, 1.0)
-    axes.legend(loc="lower right", fontsize=8, framealpha=0.85)
+    axes.legend(loc="best", fontsize=8, framealpha=0.85)
     figure.tight_layout()
     return figure
 
@@ -257,7 +266,7 @@ def curves_figure(curves: Mapping[str, Sequence[Sequence[float]]]) -> Figure:
         drawn += 1
     if drawn:
         axes.set_xlim(left=0.0)
-        axes.legend(loc="lower right", fontsize=8, framealpha=0.85)
+        axes.legend(loc="best", fontsize=8, framealpha=0.85)
     else:
         _empty(axes, "no per-epoch curve recorded")
     figure.tight_layout()
@@ -274,13 +283,14 @@ def _figure(size: tuple[float, float] = _SIZE) -> tuple[Figure, Axes]:
     return figure, axes
 
 
-def _limits(axes: Axes, points: Sequence[Point]) -> None:
-    """Start the seconds axis at 0, keep the accuracies in view with a little margin."""
+def _accuracy_range(points: Sequence[Point]) -> tuple[float, float]:
+    """Accuracy limits that hold these points with a little margin (0 to 1 when none)."""
+    if not points:
+        return 0.0, 1.0
     low = min(p.accuracy for p in points)
     high = max(p.accuracy for p in points)
-    margin = max(0.01, (high - low) * 0.08)
-    axes.set_xlim(0.0, max(p.seconds for p in points) * 1.05 or 1.0)
-    axes.set_ylim(max(0.0, low - margin), min(1.0, high + margin) + 0.005)
+    margin = max(0.01, (high - low) * 0.1)
+    return max(0.0, low - margin), min(1.0, high + margin) + 0.005
 
 
 def _empty(axes: Axes, text: str) -> None:

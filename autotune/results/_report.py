@@ -109,7 +109,11 @@ def write_report(
     figures = {
         "tradeoff": tradeoff,
         "progress": progress,
-        "importance": plots.importance_figure(importances, note=importance_note),
+        "importance": plots.importance_figure(
+            importances,
+            trials=sum(1 for t in trials if t.state == TrialState.COMPLETE),
+            note=importance_note,
+        ),
         "curves": plots.curves_figure(top_curves(trials, ranked)),
     }
     svgs = {name: _svg(figure, name) for name, figure in figures.items()}
