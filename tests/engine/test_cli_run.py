@@ -165,9 +165,12 @@ def test_report_rewrites_exports_from_the_storage(
         == 0
     )
     folder = tmp_path / "out" / "tiny"
-    (folder / "leaderboard.csv").unlink()
-    (folder / "best.yaml").unlink()
+    assert (folder / "report.html").is_file()  # written at the end of the run too
+    for name in ("leaderboard.csv", "best.yaml", "report.html", "accuracy_vs_seconds.png"):
+        (folder / name).unlink()
     done = autotune_cli("report", str(folder), cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     assert (folder / "leaderboard.csv").is_file() and (folder / "best.yaml").is_file()
+    assert (folder / "report.html").is_file() and (folder / "accuracy_vs_seconds.png").is_file()
+    assert f"wrote {folder / 'report.html'}" in done.stdout
     assert yaml.safe_load((folder / "best.yaml").read_text())["study"] == "tiny-best"
