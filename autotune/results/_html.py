@@ -122,7 +122,8 @@ def render_report(
             "seconds since each trial started (data pipeline and compilation included).",
         ),
         "</section>",
-        "<footer>Written by <code>autotune report</code>. PNG copies of the first two plots: "
+        "<footer>Written by autotune; <code>autotune report</code> writes it again. "
+        "PNG copies of the first two plots: "
         + ", ".join(f"<code>{esc(name)}</code>" for name in images)
         + ". Every trial: <code>trials.csv</code>.</footer>",
         "</main></body></html>",

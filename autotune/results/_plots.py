@@ -110,11 +110,11 @@ def tradeoff_figure(
         axes.axhline(floor, color=OTHER_COLOR, linestyle="--", linewidth=0.9)
         axes.annotate(
             f"accuracy floor {floor:.4f}",
-            (1.0, floor),
+            (0.0, floor),
             xycoords=("axes fraction", "data"),
-            xytext=(-4, 3),
+            xytext=(4, 3),
             textcoords="offset points",
-            ha="right",
+            ha="left",
             fontsize=8,
             color="#555555",
         )

@@ -39,6 +39,8 @@ TRADEOFF_PNG = "accuracy_vs_seconds.png"
 PROGRESS_PNG = "best_so_far.png"
 TOP_CURVES = 5
 """How many of the top-ranked trials the per-epoch plot shows."""
+MIN_IMPORTANCE_TRIALS = 5
+"""Fewer completed trials than this give importances that are mostly noise: none are shown."""
 
 
 @dataclass(frozen=True)
@@ -197,9 +199,9 @@ def parameter_importances(
 ) -> tuple[dict[str, dict[str, float]], str]:
     """Each searched parameter's importance for accuracy and for wall-clock seconds.
 
-    fANOVA (``optuna.importance``, seeded) over the COMPLETE trials, on the parameters every
-    one of them has (a conditional parameter such as ``momentum`` only some trials use is left
-    out, as Optuna does).
+    fANOVA (``optuna.importance``, seeded) over the COMPLETE trials (at least
+    ``MIN_IMPORTANCE_TRIALS``), on the parameters every one of them has (a conditional
+    parameter such as ``momentum``, which only some trials use, is left out, as Optuna does).
 
     Returns:
         ``{"accuracy": {...}, "wall seconds": {...}}``, or ``{}`` and the reason none could be
@@ -209,8 +211,11 @@ def parameter_importances(
 
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     usable = [t for t in complete if _finite(t.user_attrs.get("accuracy")) is not None]
-    if len(usable) < 2 or len(usable) < len(complete):
-        return {}, f"it needs 2 completed trials with an accuracy (this study has {len(usable)})"
+    if len(usable) < MIN_IMPORTANCE_TRIALS or len(usable) < len(complete):
+        return {}, (
+            f"it needs {MIN_IMPORTANCE_TRIALS} completed trials with an accuracy "
+            f"(this study has {len(usable)})"
+        )
     targets: dict[str, Callable[[FrozenTrial], float]] = {
         "accuracy": lambda t: float(t.user_attrs["accuracy"]),
         "wall seconds": lambda t: float(wall_seconds(t) or 0.0),

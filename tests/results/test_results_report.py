@@ -120,7 +120,7 @@ def test_a_study_without_completed_trials_still_gets_a_report_saying_so(
     written = write_report(tmp_path, study, RankSpec())
     page = written.html.read_text(encoding="utf-8")
     assert "No trial has completed yet." in page
-    assert "Not shown: it needs 2 completed trials" in page
+    assert "Not shown: it needs 5 completed trials" in page
     assert all(path.is_file() for path in written.images)
 
 
