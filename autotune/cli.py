@@ -200,8 +200,9 @@ def _print_summary(report: RunReport) -> None:
 
 def _print_review(directory: Path, files: Sequence[Path]) -> None:
     if any(path.name == "report.html" for path in files):
+        report = directory / "report.html"
         console.print(
-            f"review: open {directory / 'report.html'} or run: autotune dashboard {directory}"
+            f"review: open {report}, or run: autotune dashboard {directory}", soft_wrap=True
         )
 
 

@@ -155,3 +155,15 @@ def test_the_report_is_replaced_atomically(
         "best_so_far.png",
         "report.html",
     ]
+
+
+def test_a_running_study_gets_a_report_of_what_has_finished(
+    tmp_path: Path, study: optuna.Study, add: AddTrial
+) -> None:
+    add(0.9, 3.0, curve=[[1.5, 0.8], [3.0, 0.9]])
+    running = study.ask()
+    running.suggest_float("learning_rate", 0.0, 1.0)
+    written = write_report(tmp_path, study, RankSpec())
+    page = written.html.read_text(encoding="utf-8")
+    assert "2 trials (1 complete, 1 running)" in page
+    assert [p.number for p in progress_points(study.get_trials(deepcopy=False))] == [0]
