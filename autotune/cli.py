@@ -192,9 +192,9 @@ def _print_summary(report: RunReport) -> None:
         )
     state = "interrupted" if report.interrupted else "done"
     console.print(f"{state}: {report.done}/{report.total} trials in study {report.study!r}")
-    console.print(f"storage: {report.storage}")
+    console.print(f"storage: {report.storage}", soft_wrap=True)
     for path in report.files:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", soft_wrap=True)
     _print_review(report.directory, report.files)
 
 
@@ -232,7 +232,7 @@ def _report(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     console.print(_leaderboard(written.ranked, "the study's rank: rule"))
     for path in written.files:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", soft_wrap=True)
     if written.report is not None:
         _print_review(written.report.html.parent, written.files)
     return EXIT_OK

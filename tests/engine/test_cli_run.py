@@ -139,7 +139,7 @@ def test_ctrl_c_records_the_running_trial_writes_results_and_exits_130(
     number = wait_for_running_trial(db)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr
+    assert process.returncode == 130, (_, stderr)
     trial = _study(db).trials[number]
     assert trial.state == optuna.trial.TrialState.PRUNED
     assert trial.user_attrs["end"] == "interrupted"
