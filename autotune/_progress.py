@@ -22,7 +22,7 @@ from rich.text import Text
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
-    from autotune.engine import TrialEvent, TrialStarted
+    from autotune.engine import RunEvent, TrialEvent
 
 
 def event_line(event: TrialEvent) -> str:
@@ -111,7 +111,7 @@ class Progress:
         if self._live is not None:
             self._live.stop()
 
-    def __call__(self, event: TrialEvent | TrialStarted) -> None:
+    def __call__(self, event: RunEvent) -> None:
         """Take one event from the run."""
         from autotune.engine import TrialStarted
 

@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--storage", help="Optuna storage URL (default: SQLite in the results dir)")
     run.add_argument("--results-dir", type=Path, default=Path("results"), help="default: results")
     run.add_argument("--seed", type=int, help="seed (default: seed: in the run file)")
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        help="worker processes (default: one per device group; CPU: trials run in-process)",
+    )
 
     validate = sub.add_parser("validate", help="check a run file and print the resolved space")
     validate.add_argument("file", type=Path)
@@ -159,6 +164,7 @@ def _run(args: argparse.Namespace) -> int:
         storage=args.storage,
         results_dir=args.results_dir,
         seed=args.seed,
+        workers=args.workers,
     )
     from autotune._progress import Progress
 

@@ -1,7 +1,9 @@
 """The engine: Optuna study (sampler, pruner, storage), the objective, budgets, failures, resume."""
 
 from autotune.engine._objective import PRUNED_ENDS, TrialSetup, record, run_trial
+from autotune.engine._reserve import outstanding, pop, reserve, retry
 from autotune.engine._run import (
+    RunEvent,
     RunOptions,
     RunReport,
     TrialEvent,
@@ -10,6 +12,7 @@ from autotune.engine._run import (
     run,
     study_name,
 )
+from autotune.engine._storage import open_storage
 from autotune.engine._study import (
     SPACE_ATTR,
     SPEC_ATTR,
@@ -25,6 +28,7 @@ __all__ = [
     "PRUNED_ENDS",
     "SPACE_ATTR",
     "SPEC_ATTR",
+    "RunEvent",
     "RunOptions",
     "RunReport",
     "TrialEvent",
@@ -35,9 +39,14 @@ __all__ = [
     "make_pruner",
     "make_sampler",
     "mark_abandoned",
+    "open_storage",
     "open_study",
+    "outstanding",
+    "pop",
     "prepare",
     "record",
+    "reserve",
+    "retry",
     "run",
     "run_trial",
     "study_name",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,27 +38,20 @@ class TrialSetup:
     seed: int
     objective: str
     steps_per_execution: int = 1
+    scale_lr_with_batch: str = "none"
+    lr_reference_batch: int = 256
 
 
 def run_trial(
-    trial: optuna.Trial,
-    setup: TrialSetup,
-    *,
-    deadline: float | None,
-    on_start: Callable[[], None] | None = None,
+    trial: optuna.Trial, setup: TrialSetup, *, deadline: float | None
 ) -> tuple[TrialConfig | None, TrainOutcome]:
-    """Train one trial. Never raises for a problem inside the trial: it is in the result.
-
-    ``on_start`` is called once the trial's values are suggested, before its data and model.
-    """
+    """Train one trial. Never raises for a problem inside the trial: it is in the result."""
     started = time.perf_counter()
     try:
         config = setup.space.suggest(trial)
     except Exception as error:
         return None, _failed(started, f"suggesting values failed: {error}", setup)
     trial.set_user_attr("config", config.to_dict())
-    if on_start is not None:
-        on_start()
     seed = setup.seed + trial.number
     try:
         keras.utils.set_random_seed(seed)
@@ -89,6 +81,8 @@ def run_trial(
         deadline=deadline,
         started_at=started,
         steps_per_execution=setup.steps_per_execution,
+        scale_lr_with_batch=setup.scale_lr_with_batch,
+        lr_reference_batch=setup.lr_reference_batch,
     )
     return config, outcome
 
