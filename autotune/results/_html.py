@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import html
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from autotune.results._note import describe_rank, format_params
+from autotune.results._note import count_states, describe_rank, format_params
 
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
@@ -68,8 +67,6 @@ def render_report(
         test: the study's ``autotune:test`` attribute (``{"trial": n, "accuracy": x}``).
     """
     esc = html.escape
-    states = Counter(trial.state.name for trial in trials)
-    counts = ", ".join(f"{n} {s.lower()}" for s, n in sorted(states.items(), key=_state_order))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -81,7 +78,7 @@ def render_report(
     if run_file:
         parts.append(f'<p class="meta">run file <code>{esc(run_file)}</code></p>')
     parts += [
-        f'<p class="meta">{len(trials)} trials{f" ({esc(counts)})" if counts else ""}; '
+        f'<p class="meta">trials: {esc(count_states(trials))}; '
         f"objective: {esc(', '.join(metric_names) or 'unnamed')}</p>",
         f'<p class="meta">ranking: {esc(describe_rank(rank, ranked))}</p>',
     ]
@@ -180,8 +177,3 @@ def _figure(name: str, svgs: Mapping[str, str], caption: str) -> str:
         f'<figure id="{name}">{svgs.get(name, "")}'
         f"<figcaption>{html.escape(caption)}</figcaption></figure>"
     )
-
-
-def _state_order(item: tuple[str, int]) -> int:
-    order = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
-    return order.index(item[0]) if item[0] in order else len(order)

@@ -88,8 +88,6 @@ def study_note(
         >>> note.splitlines()[0]
         '## autotune study `digits`'
     """
-    states = Counter(trial.state.name for trial in trials)
-    counts = ", ".join(f"{states[s]} {s.lower()}" for s in _STATE_ORDER if states[s])
     lines = [
         f"## autotune study `{study_name}`",
         "",
@@ -99,7 +97,7 @@ def study_note(
         f"| machine | {_cell(machine)} |",
         f"| objective | {_cell(', '.join(objective))} |",
         f"| ranking | {_cell(describe_rank(rank, ranked))} |",
-        f"| trials | {len(trials)}{f' ({counts})' if counts else ''} |",
+        f"| trials | {count_states(trials)} |",
         "",
         f"### Top {TOP}",
         "",
@@ -122,6 +120,18 @@ def study_note(
 
 
 _STATE_ORDER = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
+
+
+def count_states(trials: Sequence[FrozenTrial]) -> str:
+    """How many trials are in each state, finished ones first (WAITING: reserved, not started).
+
+    Example:
+        >>> count_states(study.get_trials(deepcopy=False))  # doctest: +SKIP
+        '6 complete, 2 pruned, 1 fail, 1 running, 2 waiting'
+    """
+    states = Counter(trial.state.name for trial in trials)
+    order = [*_STATE_ORDER, *sorted(set(states) - set(_STATE_ORDER))]
+    return ", ".join(f"{states[s]} {s.lower()}" for s in order if states[s]) or "none yet"
 
 
 def format_params(params: Mapping[str, Any]) -> str:

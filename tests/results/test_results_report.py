@@ -55,7 +55,7 @@ def test_report_is_one_self_contained_page_with_the_leaderboard_and_four_plots(
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids))
     assert "runs/digits.yaml" in page
-    assert "9 trials (6 complete, 2 pruned, 1 fail)" in page
+    assert "trials: 6 complete, 2 pruned, 1 fail;" in page
     # leaderboard rows in rank order, the pick on top
     ranked = rank_trials(study.get_trials(deepcopy=False), RankSpec())
     rows = re.findall(r"<tr[^>]*><td>(\d+)</td><td>(\d+)</td>", page)
@@ -165,5 +165,5 @@ def test_a_running_study_gets_a_report_of_what_has_finished(
     running.suggest_float("learning_rate", 0.0, 1.0)
     written = write_report(tmp_path, study, RankSpec())
     page = written.html.read_text(encoding="utf-8")
-    assert "2 trials (1 complete, 1 running)" in page
+    assert "trials: 1 complete, 1 running;" in page
     assert [p.number for p in progress_points(study.get_trials(deepcopy=False))] == [0]
