@@ -17,6 +17,7 @@ from autotune.engine._models import evaluate_test, keep_models
 from autotune.engine._objective import TrialSetup, record, run_trial
 from autotune.engine._planner import may_start, reachable
 from autotune.engine._reserve import pop, reserve
+from autotune.engine._review import refresh_note, write_report_safely
 from autotune.engine._study import (
     counted,
     default_storage,
@@ -332,6 +333,7 @@ def run(
     test_accuracy = None if interrupted else evaluate_test(spec, study, dataset, directory, ranked)
     if test_accuracy is not None:
         ranked = _write(directory, study, spec, name)
+    write_report_safely(directory, study, spec)
     files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix != ".tmp")
     return RunReport(
         study=name,
@@ -433,4 +435,6 @@ def _interrupted_result() -> TrialResult:
 def _write(directory: Path, study: optuna.Study, spec: RunSpec, name: str) -> list[RankedTrial]:
     ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
     best = fixed_run_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
-    return write_results(directory, study, spec.rank, best_run_file=best).ranked
+    ranked = write_results(directory, study, spec.rank, best_run_file=best).ranked
+    refresh_note(study, spec, ranked)
+    return ranked

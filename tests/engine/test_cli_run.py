@@ -142,7 +142,7 @@ def test_ctrl_c_records_the_running_trial_writes_results_and_exits_130(
     number = wait_for_running_trial(db)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr
+    assert process.returncode == 130, (_, stderr)
     trial = _study(db).trials[number]
     assert trial.state == optuna.trial.TrialState.PRUNED
     assert trial.user_attrs["end"] == "interrupted"
@@ -168,9 +168,12 @@ def test_report_rewrites_exports_from_the_storage(
         == 0
     )
     folder = tmp_path / "out" / "tiny"
-    (folder / "leaderboard.csv").unlink()
-    (folder / "best.yaml").unlink()
+    assert (folder / "report.html").is_file()  # written at the end of the run too
+    for name in ("leaderboard.csv", "best.yaml", "report.html", "accuracy_vs_seconds.png"):
+        (folder / name).unlink()
     done = autotune_cli("report", str(folder), cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     assert (folder / "leaderboard.csv").is_file() and (folder / "best.yaml").is_file()
+    assert (folder / "report.html").is_file() and (folder / "accuracy_vs_seconds.png").is_file()
+    assert f"wrote {folder / 'report.html'}" in done.stdout
     assert yaml.safe_load((folder / "best.yaml").read_text())["study"] == "tiny-best"
