@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import platform
 import statistics
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.trials, args.epochs, args.repeats = 2, 1, 1
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    logging.getLogger("optuna").setLevel(logging.WARNING)
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     rows: dict[str, Any] = {}
     for repeat in range(args.repeats):
         for name, workers in CONFIGS.items():  # interleaved, so load changes hit all alike
