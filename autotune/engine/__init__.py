@@ -1,7 +1,16 @@
 """The engine: Optuna study (sampler, pruner, storage), the objective, budgets, failures, resume."""
 
-from autotune.engine._objective import PRUNED_ENDS, TrialSetup, record, run_trial
-from autotune.engine._run import RunOptions, RunReport, TrialEvent, prepare, run, study_name
+from autotune.engine._context import TrialContext
+from autotune.engine._objective import PRUNED_ENDS, TrialBody, TrialSetup, record, run_trial
+from autotune.engine._run import (
+    Prepared,
+    RunOptions,
+    RunReport,
+    TrialEvent,
+    prepare,
+    run,
+    study_name,
+)
 from autotune.engine._study import (
     SPACE_ATTR,
     SPEC_ATTR,
@@ -12,13 +21,19 @@ from autotune.engine._study import (
     mark_abandoned,
     open_study,
 )
+from autotune.engine._tune import objective, tune
+from autotune.engine._tuned import Study
 
 __all__ = [
     "PRUNED_ENDS",
     "SPACE_ATTR",
     "SPEC_ATTR",
+    "Prepared",
     "RunOptions",
     "RunReport",
+    "Study",
+    "TrialBody",
+    "TrialContext",
     "TrialEvent",
     "TrialSetup",
     "counted",
@@ -26,10 +41,12 @@ __all__ = [
     "make_pruner",
     "make_sampler",
     "mark_abandoned",
+    "objective",
     "open_study",
     "prepare",
     "record",
     "run",
     "run_trial",
     "study_name",
+    "tune",
 ]

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import optuna
 
 from autotune.data import DataError, load_dataset
 from autotune.engine._interrupts import held_interrupts
 from autotune.engine._models import evaluate_test, keep_models
-from autotune.engine._objective import TrialSetup, record, run_trial
+from autotune.engine._objective import TrialBody, TrialSetup, record, run_trial
 from autotune.engine._study import (
     counted,
     default_storage,
@@ -106,16 +106,32 @@ def study_name(spec: RunSpec, options: RunOptions) -> str:
     return spec.file.stem if spec.file is not None else "autotune"
 
 
+class BestFile(Protocol):
+    """``best_file(spec, config, study=...) -> the text of best.yaml`` (``fixed_run_file``)."""
+
+    def __call__(self, spec: RunSpec, config: Mapping[str, object], *, study: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class Prepared:
-    """What a run needs, made before anything is created on disk."""
+    """What a run needs, made before anything is created on disk.
+
+    The Python API (``autotune.tune``) makes its own: ``body`` runs each trial instead of the
+    built-in trainer (see ``TrialBody``), ``objectives`` names the metrics and directions told
+    to Optuna, ``document`` replaces entries of the run-file document stored on the study
+    (what in-memory data or a Python model was), and ``best_file`` writes ``best.yaml``.
+    """
 
     space: Space
-    dataset: Dataset
+    dataset: Dataset | None
     family: str
     devices: tuple[str, ...]
     sampler: optuna.samplers.BaseSampler
     pruner: optuna.pruners.BasePruner
+    body: TrialBody | None = None
+    objectives: tuple[tuple[str, str], ...] | None = None
+    document: Mapping[str, Any] = field(default_factory=dict)
+    best_file: BestFile = fixed_run_file
 
 
 def prepare(spec: RunSpec, *, seed: int | None = None, sampler_seed: int | None = None) -> Prepared:
@@ -196,6 +212,7 @@ def run(
     options: RunOptions | None = None,
     *,
     on_event: Callable[[TrialEvent], None] | None = None,
+    prepare_with: Callable[..., Prepared] = prepare,
 ) -> RunReport:
     """Run (or resume) the study a run file describes, and write its results.
 
@@ -203,6 +220,9 @@ def run(
     trials or the budget runs out. A trial's failure is recorded on that trial and the run goes
     on. Ctrl-C stops the running trial (recorded as PRUNED, reason ``interrupted``), writes the
     results and returns with ``interrupted=True``.
+
+    ``prepare_with(spec, seed=..., sampler_seed=...)`` makes the run's ``Prepared``
+    (``prepare`` by default; the Python API passes its own).
 
     Raises:
         SpecError: the run file cannot run as written (data, space, existing study).
@@ -219,13 +239,14 @@ def run(
 
     # The data split always follows the seed; a resumed study's sampler goes on from a seed
     # its earlier trials did not use.
-    prepared = prepare(spec, seed=seed, sampler_seed=seed + _existing_trials(storage, name))
+    prepared = prepare_with(spec, seed=seed, sampler_seed=seed + _existing_trials(storage, name))
     if storage.startswith("sqlite:///"):
         Path(storage.removeprefix("sqlite:///").split("?", 1)[0]).parent.mkdir(
             parents=True, exist_ok=True
         )
     dataset = prepared.dataset
     document = spec.model_dump(mode="json")
+    document.update(prepared.document)
     document["study"] = name
     study, resumed = open_study(
         spec,
@@ -235,6 +256,7 @@ def run(
         sampler=prepared.sampler,
         pruner=prepared.pruner,
         spec_document=document,
+        objectives=prepared.objectives,
     )
     directory.mkdir(parents=True, exist_ok=True)
     abandoned = mark_abandoned(study)
@@ -248,8 +270,10 @@ def run(
         seed=seed,
         objective=spec.search.objective,
         steps_per_execution=spec.train.steps_per_execution,
+        body=prepared.body,
     )
-    ranked: list[RankedTrial] = _write(directory, study, spec, name)
+    best_file = prepared.best_file
+    ranked: list[RankedTrial] = _write(directory, study, spec, name, best_file)
     interrupted = False
     while True:
         done = counted(study.get_trials(deepcopy=False))
@@ -259,14 +283,26 @@ def run(
             logger.warning("the grid is exhausted after %d trials; stopping", done)
             break
         outcome_end, ranked = _one_trial(
-            study, setup, spec, name, directory, deadline, on_event, done, total, baseline
+            study,
+            setup,
+            spec,
+            name,
+            directory,
+            deadline,
+            on_event,
+            done,
+            total,
+            baseline,
+            best_file=best_file,
         )
         if outcome_end == "interrupted":
             interrupted = True
             break
-    test_accuracy = None if interrupted else evaluate_test(spec, study, dataset, directory, ranked)
+    test_accuracy = None
+    if not interrupted and dataset is not None and prepared.body is None:
+        test_accuracy = evaluate_test(spec, study, dataset, directory, ranked)
     if test_accuracy is not None:
-        ranked = _write(directory, study, spec, name)
+        ranked = _write(directory, study, spec, name, best_file)
     files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix != ".tmp")
     return RunReport(
         study=name,
@@ -301,6 +337,8 @@ def _one_trial(
     done: int,
     total: int,
     baseline: frozenset[str],
+    *,
+    best_file: BestFile = fixed_run_file,
 ) -> tuple[str, list[RankedTrial]]:
     """Ask, train, record, keep the model if it may win, rewrite results.
 
@@ -326,7 +364,7 @@ def _one_trial(
         keep_models(directory, ranked, frozen.number, model)
         del model
         release_memory(since=baseline)
-        ranked = _write(directory, study, spec, name)
+        ranked = _write(directory, study, spec, name, best_file)
     if on_event is not None:
         on_event(
             TrialEvent(
@@ -358,7 +396,13 @@ def _interrupted_result() -> TrialResult:
     )
 
 
-def _write(directory: Path, study: optuna.Study, spec: RunSpec, name: str) -> list[RankedTrial]:
+def _write(
+    directory: Path,
+    study: optuna.Study,
+    spec: RunSpec,
+    name: str,
+    best_file: BestFile = fixed_run_file,
+) -> list[RankedTrial]:
     ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
-    best = fixed_run_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
+    best = best_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
     return write_results(directory, study, spec.rank, best_run_file=best).ranked
