@@ -299,7 +299,7 @@ def run(
             interrupted = True
             break
     test_accuracy = None
-    if not interrupted and dataset is not None and prepared.body is None:
+    if not interrupted and dataset is not None and prepared.body is None and spec.data:
         test_accuracy = evaluate_test(spec, study, dataset, directory, ranked)
     if test_accuracy is not None:
         ranked = _write(directory, study, spec, name, best_file)
