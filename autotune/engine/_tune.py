@@ -387,13 +387,14 @@ def _prepare(
 
 
 def _check_start_with(spec: RunSpec, space: Space) -> None:
+    searched = space.searched()
     for index, params in enumerate(spec.search.start_with):
         for key in params:
-            if key not in space:
+            if key not in searched:
                 raise SpecError(
                     key=f"start_with[{index}].{key}",
-                    expected="a dimension of the space: " + ", ".join(space),
-                    received=Described(f"unknown dimension {key!r}"),
+                    expected="a searched dimension of the space: " + ", ".join(searched),
+                    received=Described(f"{key!r}"),
                 )
 
 
