@@ -64,6 +64,7 @@ def read_returned(returned: Any, *, metric: str, names: Sequence[str]) -> Return
         "the objective's dict has no 'accuracy' key"
     """
     history = getattr(returned, "history", None)
+    from_history = isinstance(history, Mapping)
     if isinstance(history, Mapping):
         returned = {
             key.removeprefix("val_"): values[-1]
@@ -88,6 +89,11 @@ def read_returned(returned: Any, *, metric: str, names: Sequence[str]) -> Return
     for name in names:
         if name not in metrics:
             keys = ", ".join(sorted(map(str, metrics))) or "none"
+            if from_history:
+                return _error(
+                    f"the training history has no 'val_{name}' or {name!r} key (keys: {keys}); "
+                    f"compile the model with metrics=[{name!r}], or name the key with metric="
+                )
             return _error(
                 f"the objective's dict has no {name!r} key (keys: {keys}); return it, "
                 "or name the key with metric="
@@ -168,6 +174,8 @@ class Custom:
     train: Any = None
     validation: Any = None
     train_examples: int | None = None
+    tell_values: bool = True
+    """False: Optuna is told the run file's objective of ``accuracy`` (a run file's objective)."""
 
 
 def _outcome(
@@ -203,7 +211,7 @@ def _outcome(
         end=end,
         reason=reason,
         extras=dict(read.attrs),
-        values=read.values if end == "complete" else (),
+        values=read.values if end == "complete" and custom.tell_values else (),
         **ctx.timing(custom.train_examples),
     )
     return TrainOutcome(result=result, model=ctx.model if end == "complete" else None)
@@ -238,13 +246,17 @@ def objective_body(
 
 
 def hypermodel_body(
-    hypermodel: Any, custom: Custom, fit_kwargs: Mapping[str, Any]
+    hypermodel: Any,
+    custom: Custom,
+    fit_kwargs: Mapping[str, Any],
+    *,
+    pinned: Mapping[str, Any] | None = None,
 ) -> Callable[..., tuple[TrialConfig | None, TrainOutcome]]:
     """A body that builds and fits a KerasTuner HyperModel with Optuna-drawn HyperParameters.
 
     ``hypermodel.fit(hp, model, x, y, validation_data=..., callbacks=[...], **fit_kwargs)`` is
     called as ``keras_tuner.Tuner`` calls it; a HyperModel without its own ``fit`` runs
-    ``model.fit``.
+    ``model.fit``. ``pinned`` hyperparameters take the given values instead of being searched.
     """
     from autotune.space._keras_tuner import hyperparameters_for, values_of
 
@@ -253,7 +265,7 @@ def hypermodel_body(
     ) -> tuple[TrialConfig | None, TrainOutcome]:
         started = time.perf_counter()
         ctx = _context(trial, setup, custom, deadline, started)
-        hp = hyperparameters_for(trial)
+        hp = hyperparameters_for(trial, pinned=pinned)
         returned: Any = None
         failure = None
         where = "build"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import optuna
 
 from autotune.data import DataError, load_dataset
+from autotune.engine._code import code_of
 from autotune.engine._interrupts import held_interrupts
 from autotune.engine._models import evaluate_test, keep_models
 from autotune.engine._objective import TrialBody, TrialSetup, record, run_trial
@@ -154,8 +155,11 @@ def prepare(spec: RunSpec, *, seed: int | None = None, sampler_seed: int | None 
             expected="a data set autotune can read offline",
             received=Described(str(error)),
         ) from None
+    code = code_of(spec, space, dataset)
+    body = None if code is None else code.body
+    space = space if code is None else code.space
     try:
-        family = choose_family(spec.model, image=dataset.image)
+        family = "custom" if code is not None else choose_family(spec.model, image=dataset.image)
     except ValueError as error:
         raise SpecError.at(
             spec, ("model",), expected="mlp for flat data", received=str(error)
@@ -196,7 +200,10 @@ def prepare(spec: RunSpec, *, seed: int | None = None, sampler_seed: int | None 
             expected=f"options the {spec.search.resolved_pruner} pruner accepts",
             received=Described(str(error)),
         ) from None
-    return Prepared(space, dataset, family, devices, sampler, pruner)
+    best_file = fixed_run_file if code is None else code.best_file
+    return Prepared(
+        space, dataset, family, devices, sampler, pruner, body=body, best_file=best_file
+    )
 
 
 def _can_be_true(dim: Any) -> bool:

@@ -115,10 +115,13 @@ def _plain(value: Any) -> Value:
     raise TypeError(f"expected a plain value (bool, int, float, str, None), got {value!r}")
 
 
-def hyperparameters_for(trial: optuna.Trial | None) -> Any:
+def hyperparameters_for(
+    trial: optuna.Trial | None, *, pinned: Mapping[str, Value] | None = None
+) -> Any:
     """A ``keras_tuner.HyperParameters`` whose new active hyperparameters ``trial`` draws.
 
-    With ``trial=None`` it is KerasTuner's own (every value its default).
+    With ``trial=None`` it is KerasTuner's own (every value its default). ``pinned`` values
+    are used as they are, never drawn (as KerasTuner's ``Fixed``).
 
     Example:
         >>> import optuna
@@ -131,7 +134,9 @@ def hyperparameters_for(trial: optuna.Trial | None) -> Any:
         >>> (units is None) == (kind == "cnn"), sorted(trial.params) == sorted(hp.values)
         (True, True)
     """
-    return _bridge_class()(trial)
+    hp = _bridge_class()(trial)
+    hp.values.update(pinned or {})
+    return hp
 
 
 @functools.cache

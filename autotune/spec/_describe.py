@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from autotune.space import Choice, Dimension, Fixed, Int
+from autotune.spec._custom import names_code
 from autotune.spec._schema import RunSpec
 from autotune.spec._space import parse_space
 from autotune.spec._values import conditions
@@ -17,7 +18,7 @@ def describe(spec: RunSpec) -> str:
         >>> [line.split()[:2] for line in describe(spec).splitlines() if "width" in line]
         [['width', 'one']]
     """
-    parsed = parse_space(spec.space)
+    parsed = parse_space(spec.space, custom=names_code(spec))
     full = parsed.full()
     searched = [name for name, dim in full.items() if not isinstance(dim, Fixed)]
     where = f" (from {spec.file})" if spec.file is not None else ""

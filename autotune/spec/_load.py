@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from autotune.spec._custom import names_code
 from autotune.spec._errors import Described, KeyPath, SpecError, show
 from autotune.spec._messages import spec_error
 from autotune.spec._schema import RunSpec
@@ -123,7 +124,7 @@ def _build(data: Any, lines: dict[KeyPath, int], file: Path | None) -> RunSpec:
 
 def _aliases(spec: RunSpec, lines: dict[KeyPath, int]) -> dict[KeyPath, int]:
     """Lines for dimension names written elsewhere (``flip`` inside ``augmentation.ops``)."""
-    parsed = parse_space(spec.space)
+    parsed = parse_space(spec.space, custom=names_code(spec))
     out: dict[KeyPath, int] = {}
     for name, path in parsed.paths.items():
         where = ("space", *path)

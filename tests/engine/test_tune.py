@@ -54,29 +54,50 @@ def test_space_on_arrays_ranks_writes_results_and_keeps_the_best_model(
     assert model.name == "autotune_mlp"  # flat data -> mlp
     assert model.predict(x[:5].astype("float32") / 16.0, verbose=0).shape == (5, 10)
     assert {p.name for p in study.directory.iterdir()} >= {
-        "study.db", "trials.csv", "leaderboard.csv", "best.yaml", "best_model.keras"
+        "study.db",
+        "trials.csv",
+        "leaderboard.csv",
+        "best.yaml",
+        "best_model.keras",
     }
     assert [e.done for e in events] == [1, 2, 3]
     # a later call with the same study name resumes it
-    again = at.tune(space, data=(x, y), trials=4, epochs=2, sampler="random", pruner="none",
-                    study="arrays", results_dir=tmp_path)
+    again = at.tune(
+        space,
+        data=(x, y),
+        trials=4,
+        epochs=2,
+        sampler="random",
+        pruner="none",
+        study="arrays",
+        results_dir=tmp_path,
+    )
     assert again.report.resumed and len(again.optuna.trials) == 4
     # ...but not on other data
     with pytest.raises(at.SpecError, match="data"):
-        at.tune(space, data=(x[:200], y[:200]), trials=5, epochs=2, study="arrays",
-                results_dir=tmp_path)
+        at.tune(
+            space, data=(x[:200], y[:200]), trials=5, epochs=2, study="arrays", results_dir=tmp_path
+        )
 
 
 def test_images_get_a_cnn_and_a_data_section_gives_a_runnable_best_yaml(tmp_path: Path) -> None:
     x, y = load_digits(return_X_y=True)
     images = x.reshape(-1, 8, 8)[:200]
-    study = at.tune({"width": 8, "depth": 1}, data=(images, y[:200]), trials=1, epochs=1,
-                    results_dir=tmp_path)
+    study = at.tune(
+        {"width": 8, "depth": 1}, data=(images, y[:200]), trials=1, epochs=1, results_dir=tmp_path
+    )
     assert study.best_model().name == "autotune_cnn"
 
     section = {"dataset": "digits", "train_size": 200, "validation_size": 100}
-    study = at.tune(at.Space(width=[8, 16]), data=section, model="mlp", trials=1, epochs=1,
-                    study="section", results_dir=tmp_path)
+    study = at.tune(
+        at.Space(width=[8, 16]),
+        data=section,
+        model="mlp",
+        trials=1,
+        epochs=1,
+        study="section",
+        results_dir=tmp_path,
+    )
     best = at.load_run_file(study.directory / "best.yaml")
     assert best.data.dataset == "digits" and best.model == "mlp"
     assert best.space["width"] == study.best["width"]
@@ -97,10 +118,10 @@ def test_a_model_builder_reads_its_own_dimensions(
         )
 
     x, y = digits
-    space = at.Space(hidden=at.Int(4, 12, step=4), activation=["relu", "tanh"],
-                     learning_rate=0.01)
-    study = at.tune(space, data=(x, y), model=build, trials=2, epochs=1, sampler="random",
-                    results_dir=tmp_path)
+    space = at.Space(hidden=at.Int(4, 12, step=4), activation=["relu", "tanh"], learning_rate=0.01)
+    study = at.tune(
+        space, data=(x, y), model=build, trials=2, epochs=1, sampler="random", results_dir=tmp_path
+    )
     assert study.best["hidden"] in (4, 8, 12)
     assert study.best_model().layers[0].units == study.best["hidden"]
     assert "python:" in study.optuna.user_attrs["autotune:spec"]["model"]
@@ -117,8 +138,11 @@ def test_arguments_autotune_cannot_use_are_spec_errors(
         (dict(target={"width": [8]}), "data", "arrays"),
         (dict(target={"width": [8]}, data=(x, y[:10])), "data", "labels"),
         (dict(target={"width": [8]}, data=(x, y), budget="soon"), "search.budget", "duration"),
-        (dict(target={"width": [8, 16]}, data=(x, y), start_with=[{"depth": 2}]),
-         "start_with[0].depth", "searched dimension"),
+        (
+            dict(target={"width": [8, 16]}, data=(x, y), start_with=[{"depth": 2}]),
+            "start_with[0].depth",
+            "searched dimension",
+        ),
         (dict(target={"width": [8]}, data=(x, y), metric="loss"), "metric", "accuracy"),
     ]
     for kwargs, key, text in cases:

@@ -32,13 +32,20 @@ def test_what_an_objective_returns_decides_how_its_trial_ends(tmp_path: Path) ->
         }[mode]
 
     modes = ["float", "dict", "nan", "string", "missing", "raise", "none"]
-    study = at.tune(at.Space(mode=modes), objective=answer, trials=len(modes), sampler="grid",
-                    results_dir=tmp_path)
+    study = at.tune(
+        at.Space(mode=modes),
+        objective=answer,
+        trials=len(modes),
+        sampler="grid",
+        results_dir=tmp_path,
+    )
     ends = {t.params["mode"]: t for t in study.optuna.trials}
     assert len(ends) == len(modes)  # one failing trial never ends the study
     assert ends["float"].state.name == "COMPLETE" and ends["float"].value == 0.75
     assert ends["dict"].value == 0.8
-    assert ends["dict"].user_attrs["latency_ms"] == 3.5 and ends["dict"].user_attrs["note"] == "fast"
+    assert (
+        ends["dict"].user_attrs["latency_ms"] == 3.5 and ends["dict"].user_attrs["note"] == "fast"
+    )
     assert ends["nan"].state.name == "PRUNED" and ends["nan"].user_attrs["end"] == "nan"
     assert "accuracy=nan" in ends["nan"].user_attrs["reason"]
     for mode, words in {
@@ -85,8 +92,13 @@ def test_report_prunes_and_the_deadline_stops_a_trial(tmp_path: Path) -> None:
         assert ctx.seconds_left() == 0.0
         return 0.5
 
-    study = at.tune(at.Space(x=at.Float(0.0, 1.0)), objective=endless, trials=5, budget="1s",
-                    results_dir=tmp_path)
+    study = at.tune(
+        at.Space(x=at.Float(0.0, 1.0)),
+        objective=endless,
+        trials=5,
+        budget="1s",
+        results_dir=tmp_path,
+    )
     (only,) = study.optuna.trials
     assert only.state.name == "PRUNED" and only.user_attrs["end"] == "deadline"
 
@@ -98,19 +110,35 @@ def test_keras_callback_reports_each_epoch_and_keeps_the_model(tmp_path: Path) -
     @at.objective
     def train(config: at.TrialConfig, ctx: at.TrialContext) -> dict[str, float]:
         model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
-        model.compile(keras.optimizers.Adam(config["lr"]), "sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
+        model.compile(
+            keras.optimizers.Adam(config["lr"]),
+            "sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
         (xt, yt), (xv, yv) = ctx.train, ctx.validation
-        model.fit(xt, yt, validation_data=(xv, yv), epochs=ctx.epochs, verbose=0,
-                  callbacks=[ctx.keras_callback()])
+        model.fit(
+            xt,
+            yt,
+            validation_data=(xv, yv),
+            epochs=ctx.epochs,
+            verbose=0,
+            callbacks=[ctx.keras_callback()],
+        )
         start = time.perf_counter()
         model.predict(xv[:64], verbose=0)
         _, accuracy = model.evaluate(xv, yv, verbose=0)
         return {"accuracy": accuracy, "latency_ms": 1000 * (time.perf_counter() - start)}
 
-    study = at.tune(at.Space(lr=at.Float(1e-3, 1e-1, log=True)), objective=train,
-                    data=(x[:300], y[:300]), trials=2, epochs=3, pruner="none",
-                    sampler="random", results_dir=tmp_path)
+    study = at.tune(
+        at.Space(lr=at.Float(1e-3, 1e-1, log=True)),
+        objective=train,
+        data=(x[:300], y[:300]),
+        trials=2,
+        epochs=3,
+        pruner="none",
+        sampler="random",
+        results_dir=tmp_path,
+    )
     result = study.best_result
     assert result is not None and result.epochs == 3 and len(result.curve) == 3
     assert result.train_seconds > 0 and result.first_epoch_seconds > 0
@@ -128,16 +156,27 @@ def test_directions_make_several_objectives_without_pruning(tmp_path: Path) -> N
         return {"accuracy": config["x"], "latency_ms": 10 * config["x"], "size": 3.0}
 
     directions = {"accuracy": "maximize", "latency_ms": "minimize"}
-    study = at.tune(at.Space(x=at.Float(0.0, 1.0)), objective=two, directions=directions,
-                    trials=4, sampler="nsga2", results_dir=tmp_path)
+    study = at.tune(
+        at.Space(x=at.Float(0.0, 1.0)),
+        objective=two,
+        directions=directions,
+        trials=4,
+        sampler="nsga2",
+        results_dir=tmp_path,
+    )
     assert [d.name for d in study.optuna.directions] == ["MAXIMIZE", "MINIMIZE"]
     assert study.optuna.metric_names == ["accuracy", "latency_ms"]
     assert all(len(t.values) == 2 for t in study.optuna.trials)
     assert seen == [False] * 4 and all(not t.intermediate_values for t in study.optuna.trials)
     assert study.optuna.trials[0].user_attrs["size"] == 3.0
     with pytest.raises(at.SpecError, match="multi-objective"):
-        at.tune(at.Space(x=at.Float(0.0, 1.0)), objective=two, directions=directions,
-                pruner="median", results_dir=tmp_path)
+        at.tune(
+            at.Space(x=at.Float(0.0, 1.0)),
+            objective=two,
+            directions=directions,
+            pruner="median",
+            results_dir=tmp_path,
+        )
 
 
 def test_metric_and_direction_name_what_optuna_optimises(tmp_path: Path) -> None:
@@ -146,8 +185,15 @@ def test_metric_and_direction_name_what_optuna_optimises(tmp_path: Path) -> None
         assert ctx.train is None  # no data given: the objective brings its own
         return {"loss": (config["x"] - 0.25) ** 2, "accuracy": 1 - config["x"]}
 
-    study = at.tune(at.Space(x=at.Float(0.0, 1.0)), objective=loss, metric="loss",
-                    direction="minimize", trials=6, sampler="random", results_dir=tmp_path)
+    study = at.tune(
+        at.Space(x=at.Float(0.0, 1.0)),
+        objective=loss,
+        metric="loss",
+        direction="minimize",
+        trials=6,
+        sampler="random",
+        results_dir=tmp_path,
+    )
     assert study.optuna.direction == optuna.study.StudyDirection.MINIMIZE
     assert study.optuna.metric_names == ["loss"]
     best = study.optuna.best_trial

@@ -62,7 +62,9 @@ class TunedFit(kt.HyperModel):
                 keras.layers.Dense(10, activation="softmax"),
             ]
         )
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(
+            optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        )
         return model
 
     def fit(self, hp: Any, model: keras.Model, x: Any, y: Any, **kwargs: Any) -> Any:
@@ -89,8 +91,15 @@ class ModelSelection(kt.HyperModel):
                 x = keras.layers.Reshape((8, 8, 1))(x)
                 x = keras.layers.Conv2D(width, hp.Choice("kernel", [3, 5]), padding="same")(x)
                 x = keras.layers.GlobalAveragePooling2D()(x)
-        rate = hp.Float("rate", 0.1, 0.4, step=2.0, sampling="log", parent_name="model_type",
-                        parent_values=["mlp"])
+        rate = hp.Float(
+            "rate",
+            0.1,
+            0.4,
+            step=2.0,
+            sampling="log",
+            parent_name="model_type",
+            parent_values=["mlp"],
+        )
         if rate is not None:
             x = keras.layers.Dropout(rate)(x)
         outputs = keras.layers.Dense(hp.get("classes"), activation="softmax")(x)
