@@ -2,15 +2,19 @@
 
 from autotune.engine._context import TrialContext
 from autotune.engine._objective import PRUNED_ENDS, TrialBody, TrialSetup, record, run_trial
+from autotune.engine._reserve import outstanding, pop, reserve, retry
 from autotune.engine._run import (
     Prepared,
+    RunEvent,
     RunOptions,
     RunReport,
     TrialEvent,
+    TrialStarted,
     prepare,
     run,
     study_name,
 )
+from autotune.engine._storage import open_storage
 from autotune.engine._study import (
     SPACE_ATTR,
     SPEC_ATTR,
@@ -29,6 +33,7 @@ __all__ = [
     "SPACE_ATTR",
     "SPEC_ATTR",
     "Prepared",
+    "RunEvent",
     "RunOptions",
     "RunReport",
     "Study",
@@ -36,15 +41,21 @@ __all__ = [
     "TrialContext",
     "TrialEvent",
     "TrialSetup",
+    "TrialStarted",
     "counted",
     "default_storage",
     "make_pruner",
     "make_sampler",
     "mark_abandoned",
     "objective",
+    "open_storage",
     "open_study",
+    "outstanding",
+    "pop",
     "prepare",
     "record",
+    "reserve",
+    "retry",
     "run",
     "run_trial",
     "study_name",

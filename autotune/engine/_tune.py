@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from autotune.data import DataError, load_dataset
 from autotune.data._arrays import Arrays, dataset_of, split_arrays
 from autotune.engine._bodies import Custom, builder_body, hypermodel_body, objective_body
-from autotune.engine._run import Prepared, RunOptions, TrialEvent, run
+from autotune.engine._run import Prepared, RunEvent, RunOptions, TrialEvent, run
 from autotune.engine._study import make_pruner, make_sampler
 from autotune.engine._tune_parts import best_file_for, checked_space, spec_for
 from autotune.engine._tuned import Study
@@ -212,12 +212,17 @@ def tune(
 
     holder: dict[str, Prepared] = {}
 
-    def remember(spec: RunSpec, *, seed: int, sampler_seed: int) -> Prepared:
+    def remember(spec: RunSpec, *, seed: int, sampler_seed: int, **_: Any) -> Prepared:
         holder["prepared"] = prepare(spec, seed=seed, sampler_seed=sampler_seed)
         return holder["prepared"]
 
     options = RunOptions(study=name, storage=storage, results_dir=Path(results_dir))
-    report = run(spec, options, on_event=on_trial, prepare_with=remember)
+
+    def ended(event: RunEvent) -> None:
+        if on_trial is not None and isinstance(event, TrialEvent):
+            on_trial(event)
+
+    report = run(spec, options, on_event=ended, prepare_with=remember)
     import optuna
 
     return Study(
