@@ -153,3 +153,19 @@ def test_arguments_autotune_cannot_use_are_spec_errors(
         assert any(t in str(caught.value) for t in text.split("|")), str(caught.value)
     assert not any(tmp_path.iterdir())  # nothing was created for a refused tune
     assert optuna.__version__
+
+
+def test_a_tf_data_dataset_is_data_too(
+    digits: tuple[np.ndarray, np.ndarray], tmp_path: Path
+) -> None:
+    import tensorflow as tf
+
+    x, y = digits
+    batches = tf.data.Dataset.from_tensor_slices((x[:240], y[:240])).batch(32)
+    validation = tf.data.Dataset.from_tensor_slices((x[240:], y[240:]))
+    study = at.tune(
+        {"width": 8}, data=batches, validation=validation, trials=1, epochs=1, results_dir=tmp_path
+    )
+    assert study.best_result is not None and study.best_result.epochs == 1
+    stored = study.optuna.user_attrs["autotune:spec"]["data"]["arrays"]
+    assert stored["train"] == [240, 64] and stored["validation"] == [60, 64]

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 def digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     x, y = load_digits(return_X_y=True)
     x = (x / 16.0).astype("float32")
-    return x[:160], y[:160], x[160:240], y[160:240]
+    return x[:120], y[:120], x[120:180], y[120:180]
 
 
 # 1. KerasTuner's "getting started" build function, written from its description: a number of
@@ -166,7 +166,7 @@ def test_same_names_and_value_sets_as_random_search(
     tuner = kt.RandomSearch(
         hypermodel,
         objective="val_accuracy",
-        max_trials=4,
+        max_trials=3,
         seed=0,
         directory=str(tmp_path / "kt"),
         project_name="p",
@@ -181,7 +181,7 @@ def test_same_names_and_value_sets_as_random_search(
         hypermodel,
         data=(x, y),
         validation=(xv, yv),
-        trials=6,
+        trials=4,
         epochs=1,
         sampler="random",
         pruner="none",  # RandomSearch does not prune either
@@ -292,3 +292,11 @@ def test_optuna_enqueued_values_reach_the_hypermodel() -> None:
     hp = hyperparameters_for(trial)
     assert (hp.Int("units", 8, 64, step=8), hp.Choice("act", ["relu", "tanh"])) == (48, "tanh")
     assert math.isclose(hp.Float("lr", 0.1, 0.2, default=0.15), trial.params["lr"])
+
+
+def test_a_missing_keras_tuner_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autotune.space._keras_tuner import keras_tuner_module
+
+    monkeypatch.setitem(__import__("sys").modules, "keras_tuner", None)
+    with pytest.raises(ImportError, match=r"pip install 'autotune\[keras-tuner\]'"):
+        keras_tuner_module()
