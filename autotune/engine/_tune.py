@@ -14,23 +14,16 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from autotune.data import DataError, load_dataset
-from autotune.data._arrays import Arrays, dataset_of, split_arrays
-from autotune.engine._bodies import Custom, builder_body, hypermodel_body, objective_body
 from autotune.engine._run import Prepared, RunEvent, RunOptions, TrialEvent, run
-from autotune.engine._study import make_pruner, make_sampler
-from autotune.engine._tune_parts import best_file_for, checked_space, spec_for
+from autotune.engine._tune_parts import prepare_tune, spec_for
 from autotune.engine._tuned import Study
-from autotune.models import choose_family
 from autotune.space import Space
 from autotune.spec import RunSpec, SpecError
 from autotune.spec._errors import Described
-from autotune.train import resolve_devices
 
 if TYPE_CHECKING:
     import keras
 
-    from autotune.data import Dataset
     from autotune.engine._context import TrialContext
     from autotune.space import TrialConfig
 
@@ -196,7 +189,7 @@ def tune(
         fit.setdefault("epochs", epochs)
 
     def prepare(spec: RunSpec, *, seed: int, sampler_seed: int) -> Prepared:
-        return _prepare(
+        return prepare_tune(
             spec,
             kind=kind,
             target=hypermodel if hypermodel is not None else target,
@@ -308,149 +301,3 @@ def _objectives(
                 received=repr(value),
             )
     return pairs
-
-
-def _prepare(
-    spec: RunSpec,
-    *,
-    kind: str,
-    target: Any,
-    data: Any,
-    validation: Any,
-    objective: Any,
-    model: Any,
-    objectives: tuple[tuple[str, str], ...],
-    fit_kwargs: Mapping[str, Any],
-    seed: int,
-    sampler_seed: int,
-) -> Prepared:
-    """What ``run`` needs for a tune: data, space, body, sampler and pruner."""
-    dataset, arrays, document = _data(spec, kind, data, validation, seed)
-    if kind == "hypermodel":
-        from autotune.space._keras_tuner import discover_space
-
-        space = discover_space(target.build, target.declare_hyperparameters)
-        _release()
-    else:
-        space = checked_space(target, custom=kind == "objective", builder=kind == "builder")
-    family = "custom"
-    if kind == "builtin" and dataset is not None:
-        try:
-            family = choose_family(spec.model, image=dataset.image)
-        except ValueError as error:
-            raise SpecError(
-                key="model", expected="mlp for flat data", received=str(error)
-            ) from None
-    try:
-        devices = resolve_devices(spec.train.devices)
-    except ValueError as error:
-        raise SpecError(
-            key="devices", expected="devices this machine has", received=Described(str(error))
-        ) from None
-    try:
-        sampler = make_sampler(spec, space, seed=sampler_seed)
-        pruner = make_pruner(spec)
-    except (ValueError, TypeError) as error:
-        raise SpecError(
-            key="sampler",
-            expected="sampler and pruner options Optuna accepts",
-            received=Described(str(error)),
-        ) from None
-    _check_start_with(spec, space)
-    custom = Custom(
-        metric=objectives[0][0] if len(objectives) == 1 else "accuracy",
-        names=tuple(n for n, _ in objectives),
-        prune=len(objectives) == 1 and spec.search.resolved_pruner != "none",
-        train=None if arrays is None else _pair(arrays, "train"),
-        validation=None if arrays is None else _pair(arrays, "validation"),
-        train_examples=None if arrays is None else len(arrays.x_train),
-    )
-    if arrays is None and data is not None and not isinstance(data, Mapping):
-        custom = Custom(custom.metric, custom.names, custom.prune, data, validation)
-    body = None
-    if kind == "objective":
-        body = objective_body(objective, custom)
-        document = {**document, "model": _describe(objective), "objective": _describe(objective)}
-    elif kind == "hypermodel":
-        body = hypermodel_body(target, custom, fit_kwargs)
-        document = {**document, "model": _describe(target)}
-    elif kind == "builder":
-        body = builder_body(model)
-        document = {**document, "model": _describe(model)}
-    return Prepared(
-        space=space,
-        dataset=dataset,
-        family=family,
-        devices=devices,
-        sampler=sampler,
-        pruner=pruner,
-        body=body,
-        objectives=None if kind in ("builtin", "builder") else objectives,
-        document=document,
-        best_file=best_file_for(document, runnable=kind == "builtin" and spec.data is not None),
-    )
-
-
-def _check_start_with(spec: RunSpec, space: Space) -> None:
-    searched = space.searched()
-    for index, params in enumerate(spec.search.start_with):
-        for key in params:
-            if key not in searched:
-                raise SpecError(
-                    key=f"start_with[{index}].{key}",
-                    expected="a searched dimension of the space: " + ", ".join(searched),
-                    received=Described(f"{key!r}"),
-                )
-
-
-def _data(
-    spec: RunSpec, kind: str, data: Any, validation: Any, seed: int
-) -> tuple[Dataset | None, Arrays | None, dict[str, Any]]:
-    """The built-in trainer's Dataset and the custom bodies' arrays, and how to describe them."""
-    needs_data = kind in ("builtin", "builder", "hypermodel")
-    if data is None:
-        if needs_data:
-            raise SpecError(
-                key="data",
-                expected="(x, y) arrays, a tf.data.Dataset or a data section",
-                received=Described("no data"),
-                hint="pass data=(x_train, y_train)",
-            )
-        return None, None, {}
-    try:
-        if spec.data is not None:
-            loaded = load_dataset(spec.data, seed=seed)
-            arrays = Arrays(loaded.x_train, loaded.y_train, loaded.x_val, loaded.y_val)
-            return loaded, arrays, {}
-        if kind != "builtin" and kind != "builder" and validation is not None and _is_tf(data):
-            return None, None, {"data": {"tf.data": str(data.element_spec)}}
-        arrays = split_arrays(data, validation, seed=seed)
-        dataset = dataset_of(arrays) if kind in ("builtin", "builder") else None
-        return dataset, arrays, {"data": arrays.fingerprint()}
-    except DataError as error:
-        raise SpecError(
-            key=".".join(error.key),
-            expected="data autotune can train on",
-            received=Described(str(error)),
-        ) from None
-
-
-def _is_tf(data: Any) -> bool:
-    return type(data).__module__.startswith("tensorflow")
-
-
-def _pair(arrays: Arrays, which: str) -> tuple[Any, Any]:
-    if which == "train":
-        return arrays.x_train, arrays.y_train
-    return arrays.x_val, arrays.y_val
-
-
-def _describe(thing: Any) -> str:
-    kind = thing if inspect.isfunction(thing) or inspect.isclass(thing) else type(thing)
-    return f"python:{kind.__module__}.{kind.__qualname__}"
-
-
-def _release() -> None:
-    import keras
-
-    keras.backend.clear_session()

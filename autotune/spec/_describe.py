@@ -19,7 +19,7 @@ def describe(spec: RunSpec) -> str:
         [['width', 'one']]
     """
     parsed = parse_space(spec.space, custom=names_code(spec))
-    full = parsed.full()
+    full = parsed.dims if spec.custom_objective else parsed.full()
     searched = [name for name, dim in full.items() if not isinstance(dim, Fixed)]
     where = f" (from {spec.file})" if spec.file is not None else ""
     lines = [
@@ -27,9 +27,10 @@ def describe(spec: RunSpec) -> str:
         f"seed: {spec.seed}",
         f"data: {_data(spec)}",
         f"model: {spec.model}",
+        *([f"custom_objective: {spec.custom_objective}"] if spec.custom_objective else []),
         f"space: {len(searched)} of {len(full)} dimensions searched",
     ]
-    width = max(len(name) for name in full)
+    width = max((len(name) for name in full), default=0)
     for name, dim in full.items():
         origin = "" if name in parsed.dims else "  (default)"
         lines.append(f"  {name:<{width}}  {_dimension(dim)}{origin}")
