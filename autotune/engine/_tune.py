@@ -124,7 +124,10 @@ def tune(
             hyperband (none with several objectives).
         pruner_options: keyword options of the Optuna pruner.
         rank: how trials are ranked: ``accuracy_per_second``, ``accuracy`` or
-            ``time_to_target``, or a ``rank:`` section as a mapping.
+            ``time_to_target``, or a ``rank:`` section as a mapping (``{"by": "metric",
+            "metric": "latency_ms", "direction": "minimize"}`` ranks by a returned key).
+            Defaults to accuracy per second, or to ``metric`` in ``direction`` when the
+            objective's metric is not accuracy.
         start_with: values of the searched dimensions to try first.
         study: the study name; an existing study of that name (same space and data) is
             resumed. Defaults to a new name, ``tune-<date>-<time>``.
@@ -179,7 +182,7 @@ def tune(
             "trials": trials,
             "budget": budget,
         },
-        rank=dict(rank) if isinstance(rank, Mapping) else {"by": rank},
+        rank=_rank(rank, metric, direction, multi=directions is not None),
         start_with=start_with,
         multi=len(objectives) > 1,
     )
@@ -301,3 +304,22 @@ def _objectives(
                 received=repr(value),
             )
     return pairs
+
+
+def _rank(
+    rank: str | Mapping[str, Any], metric: str, direction: str, *, multi: bool
+) -> dict[str, Any]:
+    """The ``rank:`` section: as given, else by the objective's metric when it is not accuracy."""
+    if isinstance(rank, Mapping):
+        return dict(rank)
+    if (
+        rank == "accuracy_per_second"
+        and not multi
+        and (metric, direction)
+        != (
+            "accuracy",
+            "maximize",
+        )
+    ):
+        return {"by": "metric", "metric": metric, "direction": direction}
+    return {"by": rank}

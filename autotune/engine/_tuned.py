@@ -70,6 +70,7 @@ class Study:
             self.ranked(),
             test=test if isinstance(test, dict) else None,
             time_to_target=self._rank.target is not None,
+            metric=self._rank.metric if self._rank.by == "metric" else None,
         )
 
     def trials(self) -> pd.DataFrame:

@@ -20,7 +20,7 @@ DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "npz", "csv", "image_
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp", "nsga2")
 PRUNERS = ("hyperband", "successive_halving", "median", "none")
 OBJECTIVES = ("accuracy", "accuracy_per_second", "pareto")
-RANKINGS = ("accuracy_per_second", "accuracy", "time_to_target")
+RANKINGS = ("accuracy_per_second", "accuracy", "time_to_target", "metric")
 MODELS = ("auto", "mlp", "cnn")
 
 
@@ -206,13 +206,26 @@ class SearchSpec(_Section):
 class RankSpec(_Section):
     """``rank:``: how finished trials are ordered."""
 
-    by: Literal["accuracy_per_second", "accuracy", "time_to_target"] = "accuracy_per_second"
+    by: Literal["accuracy_per_second", "accuracy", "time_to_target", "metric"] = (
+        "accuracy_per_second"
+    )
     min_accuracy: float | Literal["auto"] = "auto"
     tolerance: float = Field(default=0.01, ge=0.0, le=1.0)
     target: float | None = Field(default=None, gt=0.0, le=1.0)
+    metric: str | None = Field(default=None, min_length=1)
+    """``by: metric``: the user attribute ranked on (a key a custom objective returns)."""
+    direction: Literal["maximize", "minimize"] = "maximize"
+    """``by: metric``: whether larger or smaller values rank first."""
 
     @model_validator(mode="after")
     def _check(self) -> RankSpec:
+        if self.by == "metric" and self.metric is None:
+            raise Problem(
+                ("metric",),
+                expected="the name of a metric the objective returns, to rank by metric",
+                received=Described("no metric"),
+                hint="add metric: latency_ms (and direction: minimize) under rank",
+            )
         if self.by == "time_to_target" and self.target is None:
             raise Problem(
                 ("target",),

@@ -199,4 +199,25 @@ def test_metric_and_direction_name_what_optuna_optimises(tmp_path: Path) -> None
     best = study.optuna.best_trial
     assert best.value == min(t.value for t in study.optuna.trials)
     assert math.isclose(best.user_attrs["loss"], best.value)
-    assert np.isfinite(study.leaderboard()["accuracy"]).all()
+    # ranked by the metric it optimised: the smallest loss first, shown in its own column
+    board = study.leaderboard()
+    assert board["trial"][0] == best.number and board["loss"].is_monotonic_increasing
+    assert study.best is not None and study.best["x"] == best.params["x"]
+    assert np.isfinite(board["accuracy"]).all()
+
+    # any returned key ranks, as a rank: section says
+    @at.objective
+    def sized(config: at.TrialConfig, ctx: at.TrialContext) -> dict[str, float]:
+        return {"accuracy": 0.9, "size": round(100 * config["x"])}
+
+    study = at.tune(
+        at.Space(x=at.Float(0.0, 1.0)),
+        objective=sized,
+        trials=4,
+        sampler="random",
+        rank={"by": "metric", "metric": "size", "direction": "minimize"},
+        results_dir=tmp_path,
+    )
+    board = study.leaderboard()
+    assert len(board) == 4 and board["size"].is_monotonic_increasing
+    assert study.best["x"] == min(t.params["x"] for t in study.optuna.trials)
