@@ -255,6 +255,13 @@ def _data(
                 hint="pass data=(x_train, y_train)",
             )
         return None, None, {}
+    if spec.data is not None and validation is not None:
+        raise SpecError(
+            key="validation",
+            expected="no validation= with a data section (it draws validation itself)",
+            received=Described("validation data"),
+            hint="use validation_size or validation_split in the data section",
+        )
     try:
         if spec.data is not None:
             loaded = load_dataset(spec.data, seed=seed)

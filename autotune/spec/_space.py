@@ -53,8 +53,7 @@ class ParsedSpace:
     paths: dict[str, KeyPath]
 
     def full(self) -> dict[str, Dimension]:
-        """Every built-in dimension: those named, then catalogue defaults, in catalogue order;
-        then the user's own dimensions (a run file with a custom model), in the order named."""
+        """Every built-in dimension (named or default), in catalogue order; then the user's own."""
         filled = {**catalogue_defaults(self.dims), **self.dims}
         own = {name: dim for name, dim in self.dims.items() if name not in CATALOGUE}
         return {**{name: filled[name] for name in CATALOGUE}, **own}
@@ -62,10 +61,7 @@ class ParsedSpace:
 
 def parse_space(raw: Mapping[str, Any], *, custom: bool = False) -> ParsedSpace:
     """Parse a ``space:`` mapping; raise Problem (path relative to the run file) if it is wrong.
-
-    With ``custom`` (a run file naming its own model or objective), names that are not
-    built-in dimensions are the user's own dimensions.
-    """
+    With ``custom`` (the run file names its own code), unknown names are the user's own."""
     dims: dict[str, Dimension] = {}
     paths: dict[str, KeyPath] = {}
 

@@ -144,6 +144,16 @@ def test_arguments_autotune_cannot_use_are_spec_errors(
             "searched dimension",
         ),
         (dict(target={"width": [8]}, data=(x, y), metric="loss"), "metric", "accuracy"),
+        (
+            dict(target={"width": [8]}, data={"dataset": "digits"}, validation=(x, y)),
+            "validation",
+            "validation_size",
+        ),
+        (
+            dict(target={"width": [8]}, data={"dataset": "digits", "train_size": 0}),
+            "data.train_size",
+            "greater than 0",
+        ),
     ]
     for kwargs, key, text in cases:
         target = kwargs.pop("target")
