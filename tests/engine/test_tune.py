@@ -152,7 +152,7 @@ def test_arguments_autotune_cannot_use_are_spec_errors(
         (
             dict(target={"width": [8]}, data={"dataset": "digits", "train_size": 0}),
             "data.train_size",
-            "greater than 0",
+            "an integer > 0",
         ),
     ]
     for kwargs, key, text in cases:
