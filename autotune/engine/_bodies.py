@@ -149,9 +149,8 @@ def _error(reason: str) -> Returned:
 
 def _failure(error: BaseException, where: str) -> tuple[str, str]:
     if isinstance(error, optuna.TrialPruned):
-        return "pruned", f"the objective raised TrialPruned ({error})" if str(error) else (
-            "the objective raised TrialPruned"
-        )
+        detail = f" ({error})" if str(error) else ""
+        return "pruned", f"{where} raised TrialPruned{detail}"
     if isinstance(error, KeyboardInterrupt):
         return "interrupted", "stopped by Ctrl-C"
     if isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError":
@@ -235,11 +234,10 @@ def objective_body(
             trial.set_user_attr("config", config.to_dict())
             _seed(ctx.seed)
             returned = objective(config, ctx)
-        except BaseException as error:  # one trial's failure never ends the study
-            if not isinstance(error, Exception | KeyboardInterrupt):
-                raise
+        except (Exception, KeyboardInterrupt) as error:  # one trial's failure never ends the study
             logger.debug("objective failed", exc_info=True)
-            failure = _failure(error, "the objective" if config else "suggesting values")
+            where = "the objective" if config is not None else "suggesting values"
+            failure = _failure(error, where)
         return config, _outcome(ctx, setup, custom, started, returned, failure)
 
     return body
@@ -278,9 +276,7 @@ def hypermodel_body(
             args, kwargs = _fit_arguments(ctx, fit_kwargs)
             returned = hypermodel.fit(hp, model, *args, **kwargs)
             del model
-        except BaseException as error:
-            if not isinstance(error, Exception | KeyboardInterrupt):
-                raise
+        except (Exception, KeyboardInterrupt) as error:
             logger.debug("HyperModel %s failed", where, exc_info=True)
             failure = _failure(error, f"the HyperModel's {where}")
         config = TrialConfig(values_of(hp))
