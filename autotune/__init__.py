@@ -1,8 +1,9 @@
 """autotune: hyperparameter and training-speed tuning for Keras, ranked by accuracy per second.
 
-The command line (``autotune run space.yaml``) is the main entry point; the names below are the
-Python API. They are imported on first use, so ``import autotune`` (and ``autotune validate``)
-does not load TensorFlow until something needs it.
+The command line (``autotune run space.yaml``) runs a run file; ``autotune.tune`` runs the same
+engine from Python on a Space, a custom objective or a KerasTuner HyperModel. The names below
+are imported on first use, so ``import autotune`` (and ``autotune validate``) does not load
+TensorFlow until something needs it.
 
 Example:
     >>> import autotune as at
@@ -19,9 +20,18 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from autotune.engine import RunOptions, RunReport, run
+    from autotune.engine import (
+        RunOptions,
+        RunReport,
+        Study,
+        TrialContext,
+        TrialEvent,
+        objective,
+        run,
+        tune,
+    )
     from autotune.space import Choice, Fixed, Float, Int, Space, TrialConfig
-    from autotune.spec import RunSpec, SpecError, load_run_file
+    from autotune.spec import RunSpec, SpecError, load_run_file, load_space
     from autotune.train import TrialResult
 
 __version__ = "0.1.0"
@@ -36,9 +46,15 @@ _HOMES = {
     "RunSpec": "autotune.spec",
     "SpecError": "autotune.spec",
     "load_run_file": "autotune.spec",
+    "load_space": "autotune.spec",
     "RunOptions": "autotune.engine",
     "RunReport": "autotune.engine",
+    "Study": "autotune.engine",
+    "TrialContext": "autotune.engine",
+    "TrialEvent": "autotune.engine",
+    "objective": "autotune.engine",
     "run": "autotune.engine",
+    "tune": "autotune.engine",
     "TrialResult": "autotune.train",
 }
 
@@ -52,11 +68,17 @@ __all__ = [
     "RunSpec",
     "Space",
     "SpecError",
+    "Study",
     "TrialConfig",
+    "TrialContext",
+    "TrialEvent",
     "TrialResult",
     "__version__",
     "load_run_file",
+    "load_space",
+    "objective",
     "run",
+    "tune",
 ]
 
 

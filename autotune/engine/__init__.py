@@ -1,8 +1,10 @@
 """The engine: Optuna study (sampler, pruner, storage), the objective, budgets, failures, resume."""
 
-from autotune.engine._objective import PRUNED_ENDS, TrialSetup, record, run_trial
+from autotune.engine._context import TrialContext
+from autotune.engine._objective import PRUNED_ENDS, TrialBody, TrialSetup, record, run_trial
 from autotune.engine._reserve import outstanding, pop, reserve, retry
 from autotune.engine._run import (
+    Prepared,
     RunEvent,
     RunOptions,
     RunReport,
@@ -23,14 +25,20 @@ from autotune.engine._study import (
     mark_abandoned,
     open_study,
 )
+from autotune.engine._tune import objective, tune
+from autotune.engine._tuned import Study
 
 __all__ = [
     "PRUNED_ENDS",
     "SPACE_ATTR",
     "SPEC_ATTR",
+    "Prepared",
     "RunEvent",
     "RunOptions",
     "RunReport",
+    "Study",
+    "TrialBody",
+    "TrialContext",
     "TrialEvent",
     "TrialSetup",
     "TrialStarted",
@@ -39,6 +47,7 @@ __all__ = [
     "make_pruner",
     "make_sampler",
     "mark_abandoned",
+    "objective",
     "open_storage",
     "open_study",
     "outstanding",
@@ -50,4 +59,5 @@ __all__ = [
     "run",
     "run_trial",
     "study_name",
+    "tune",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import keras
 import optuna
@@ -15,7 +15,7 @@ from autotune.models import build_model
 from autotune.train import Reporter, TrainOutcome, TrialResult, fit
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from autotune.data import Dataset
     from autotune.space import Space, TrialConfig
@@ -26,12 +26,29 @@ PRUNED_ENDS = frozenset({"pruned", "nan", "oom", "deadline", "interrupted"})
 """Ends recorded as PRUNED: the sampler learns from them, and only COMPLETE trials rank."""
 
 
+class TrialBody(Protocol):
+    """What runs one trial: the built-in trainer, a custom objective or a KerasTuner HyperModel.
+
+    It suggests the trial's values, trains, and returns the config and the outcome; a problem
+    inside the trial is in the outcome's result, never raised.
+    """
+
+    def __call__(
+        self, trial: optuna.Trial, setup: TrialSetup, *, deadline: float | None
+    ) -> tuple[TrialConfig | None, TrainOutcome]: ...
+
+
 @dataclass(frozen=True)
 class TrialSetup:
-    """What every trial of one run shares (plain values, no study)."""
+    """What every trial of one run shares (plain values, no study).
+
+    ``body`` runs the trial instead of the built-in trainer (the Python API's custom
+    objectives, model builders and HyperModels); ``dataset`` is None only for a custom
+    objective given no data.
+    """
 
     space: Space
-    dataset: Dataset
+    dataset: Dataset | None
     family: str
     epochs: int
     devices: Sequence[str]
@@ -40,12 +57,29 @@ class TrialSetup:
     steps_per_execution: int = 1
     scale_lr_with_batch: str = "none"
     lr_reference_batch: int = 256
+    body: TrialBody | None = None
 
 
 def run_trial(
     trial: optuna.Trial, setup: TrialSetup, *, deadline: float | None
 ) -> tuple[TrialConfig | None, TrainOutcome]:
-    """Train one trial. Never raises for a problem inside the trial: it is in the result."""
+    """Run one trial with ``setup.body``, or the built-in trainer when it has none.
+
+    Never raises for a problem inside the trial: it is in the result.
+    """
+    if setup.body is not None:
+        return setup.body(trial, setup, deadline=deadline)
+    return train_trial(trial, setup, deadline=deadline)
+
+
+def train_trial(
+    trial: optuna.Trial,
+    setup: TrialSetup,
+    *,
+    deadline: float | None,
+    build: Callable[[TrialConfig, Dataset, int], keras.Model] | None = None,
+) -> tuple[TrialConfig | None, TrainOutcome]:
+    """The built-in trainer: suggest, data pipeline, model (``build`` or the family), fit."""
     started = time.perf_counter()
     try:
         config = setup.space.suggest(trial)
@@ -53,25 +87,30 @@ def run_trial(
         return None, _failed(started, f"suggesting values failed: {error}", setup)
     trial.set_user_attr("config", config.to_dict())
     seed = setup.seed + trial.number
+    dataset = setup.dataset
+    if dataset is None:
+        return config, _failed(started, "the built-in trainer needs data; none was given", setup)
     try:
         keras.utils.set_random_seed(seed)
-        data = make_datasets(setup.dataset, config, seed=seed)
+        data = make_datasets(dataset, config, seed=seed)
     except Exception as error:
         logger.debug("data pipeline failed", exc_info=True)
         return config, _failed(started, f"data pipeline: {type(error).__name__}: {error}", setup)
 
-    def build() -> keras.Model:
+    def build_one() -> keras.Model:
+        if build is not None:
+            return build(config, dataset, seed)
         return build_model(
             config,
             family=setup.family,
-            input_shape=setup.dataset.input_shape,
-            num_classes=setup.dataset.num_classes,
+            input_shape=dataset.input_shape,
+            num_classes=dataset.num_classes,
             seed=seed,
         )
 
     outcome = fit(
         config,
-        build_model=build,
+        build_model=build_one,
         train=data.train,
         validation=data.validation,
         train_examples=data.train_examples,
@@ -127,14 +166,17 @@ def record(
 
     complete -> COMPLETE; pruned, nan, deadline, interrupted -> PRUNED; oom -> PRUNED with the
     constraint ``oom`` violated (so constraint-aware samplers avoid the region); error -> FAIL.
-    A trial that ends ``complete`` without an accuracy is a FAIL.
+    A trial that ends ``complete`` without an accuracy is a FAIL. ``result.values``, when a
+    custom objective set them, are told as they are.
     """
     attrs: dict[str, Any] = result.user_attrs()
     for key, value in attrs.items():
         trial.set_user_attr(key, value)
     state = optuna.trial.TrialState.FAIL
     values: list[float] | None = None
-    if result.end == "complete" and result.accuracy is not None:
+    if result.end == "complete" and result.values:
+        state, values = optuna.trial.TrialState.COMPLETE, list(result.values)
+    elif result.end == "complete" and result.accuracy is not None:
         state, values = optuna.trial.TrialState.COMPLETE, objective_values(result, objective)
     elif result.end in PRUNED_ENDS:
         state = optuna.trial.TrialState.PRUNED

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import optuna
 
 from autotune.data import DataError, load_dataset
+from autotune.engine._code import code_of
 from autotune.engine._interrupts import held_interrupts
 from autotune.engine._models import evaluate_test, keep_models
-from autotune.engine._objective import TrialSetup, record, run_trial
+from autotune.engine._objective import TrialBody, TrialSetup, record, run_trial
 from autotune.engine._planner import may_start, reachable
 from autotune.engine._reserve import pop, reserve
 from autotune.engine._review import refresh_note, write_report_safely
@@ -138,16 +139,32 @@ def study_name(spec: RunSpec, options: RunOptions) -> str:
     return spec.file.stem if spec.file is not None else "autotune"
 
 
+class BestFile(Protocol):
+    """``best_file(spec, config, study=...) -> the text of best.yaml`` (``fixed_run_file``)."""
+
+    def __call__(self, spec: RunSpec, config: Mapping[str, object], *, study: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class Prepared:
-    """What a run needs, made before anything is created on disk."""
+    """What a run needs, made before anything is created on disk.
+
+    The Python API (``autotune.tune``) makes its own: ``body`` runs each trial instead of the
+    built-in trainer (see ``TrialBody``), ``objectives`` names the metrics and directions told
+    to Optuna, ``document`` replaces entries of the run-file document stored on the study
+    (what in-memory data or a Python model was), and ``best_file`` writes ``best.yaml``.
+    """
 
     space: Space
-    dataset: Dataset
+    dataset: Dataset | None
     family: str
     devices: tuple[str, ...]
     sampler: optuna.samplers.BaseSampler
     pruner: optuna.pruners.BasePruner
+    body: TrialBody | None = None
+    objectives: tuple[tuple[str, str], ...] | None = None
+    document: Mapping[str, Any] = field(default_factory=dict)
+    best_file: BestFile = fixed_run_file
 
 
 def prepare(
@@ -180,8 +197,11 @@ def prepare(
             expected="a data set autotune can read offline",
             received=Described(str(error)),
         ) from None
+    code = code_of(spec, space, dataset)
+    body = None if code is None else code.body
+    space = space if code is None else code.space
     try:
-        family = choose_family(spec.model, image=dataset.image)
+        family = "custom" if code is not None else choose_family(spec.model, image=dataset.image)
     except ValueError as error:
         raise SpecError.at(
             spec, ("model",), expected="mlp for flat data", received=str(error)
@@ -222,7 +242,10 @@ def prepare(
             expected=f"options the {spec.search.resolved_pruner} pruner accepts",
             received=Described(str(error)),
         ) from None
-    return Prepared(space, dataset, family, devices, sampler, pruner)
+    best_file = fixed_run_file if code is None else code.best_file
+    return Prepared(
+        space, dataset, family, devices, sampler, pruner, body=body, best_file=best_file
+    )
 
 
 def _can_be_true(dim: Any) -> bool:
@@ -238,6 +261,7 @@ def run(
     options: RunOptions | None = None,
     *,
     on_event: Callable[[RunEvent], None] | None = None,
+    prepare_with: Callable[..., Prepared] = prepare,
 ) -> RunReport:
     """Run (or resume) the study a run file describes, and write its results.
 
@@ -247,6 +271,10 @@ def run(
     end after the budget. A trial's failure is recorded on that trial and the run goes on.
     Ctrl-C stops the running trials (PRUNED, reason ``interrupted``), writes the results and
     returns with ``interrupted=True``.
+
+    ``prepare_with(spec, seed=..., sampler_seed=..., devices=None)`` makes the run's
+    ``Prepared`` (``prepare`` by default). The Python API passes its own, and its trials then
+    always run in this process: its callables and in-memory data are not sent to workers.
 
     Raises:
         SpecError: the run file cannot run as written (data, space, existing study).
@@ -263,8 +291,8 @@ def run(
 
     # The data split always follows the seed; a resumed study's sampler goes on from a seed
     # its earlier trials did not use.
-    plan = worker_plan(spec, options.workers)
-    prepared = prepare(
+    plan = worker_plan(spec, options.workers) if prepare_with is prepare else []
+    prepared = prepare_with(
         spec,
         seed=seed,
         sampler_seed=seed + _existing_trials(storage, name),
@@ -276,6 +304,7 @@ def run(
         )
     dataset = prepared.dataset
     document = spec.model_dump(mode="json")
+    document.update(prepared.document)
     document["study"] = name
     study, resumed = open_study(
         spec,
@@ -285,6 +314,7 @@ def run(
         sampler=prepared.sampler,
         pruner=prepared.pruner,
         spec_document=document,
+        objectives=prepared.objectives,
     )
     directory.mkdir(parents=True, exist_ok=True)
     abandoned = mark_abandoned(study)
@@ -301,8 +331,11 @@ def run(
         steps_per_execution=spec.train.steps_per_execution,
         scale_lr_with_batch=spec.train.scale_lr_with_batch,
         lr_reference_batch=spec.train.lr_reference_batch,
+        body=prepared.body,
     )
-    ranked: list[RankedTrial] = _write(directory, study, spec, name)
+    best_file = prepared.best_file
+    own_code = prepared.body is not None  # the model may not be autotune's: no test evaluation
+    ranked: list[RankedTrial] = _write(directory, study, spec, name, best_file)
     interrupted = False
     if plan:
         left = None if deadline is None else deadline - time.perf_counter()
@@ -317,22 +350,34 @@ def run(
             deadline=None if left is None else time.time() + left,
             directory=directory,
             on_event=on_event,
-            write=lambda: _write(directory, study, spec, name),
+            write=lambda: _write(directory, study, spec, name, best_file),
         )
-        ranked = _write(directory, study, spec, name)
+        ranked = _write(directory, study, spec, name, best_file)
     while not plan and may_start(
         study, None if deadline is None else deadline - time.perf_counter()
     ):
         done = counted(study.get_trials(deepcopy=False))
         outcome_end, ranked = _one_trial(
-            study, setup, spec, name, directory, deadline, on_event, done, total, baseline
+            study,
+            setup,
+            spec,
+            name,
+            directory,
+            deadline,
+            on_event,
+            done,
+            total,
+            baseline,
+            best_file=best_file,
         )
         if outcome_end in ("no_trials_left", "interrupted"):
             interrupted = outcome_end == "interrupted"
             break
-    test_accuracy = None if interrupted else evaluate_test(spec, study, dataset, directory, ranked)
+    test_accuracy = None
+    if not interrupted and dataset is not None and not own_code and spec.data is not None:
+        test_accuracy = evaluate_test(spec, study, dataset, directory, ranked)
     if test_accuracy is not None:
-        ranked = _write(directory, study, spec, name)
+        ranked = _write(directory, study, spec, name, best_file)
     write_report_safely(directory, study, spec)
     files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix != ".tmp")
     return RunReport(
@@ -368,6 +413,8 @@ def _one_trial(
     done: int,
     total: int,
     baseline: frozenset[str],
+    *,
+    best_file: BestFile = fixed_run_file,
 ) -> tuple[str, list[RankedTrial]]:
     """Ask, train, record, keep the model if it may win, rewrite results.
 
@@ -377,7 +424,7 @@ def _one_trial(
     with held_interrupts() as held:
         popped = pop(study)
         if popped is None:
-            return "no_trials_left", _write(directory, study, spec, name)
+            return "no_trials_left", _write(directory, study, spec, name, best_file)
         trial = popped
         trial.set_user_attr("owner", owner())
         for key, value in placement_attrs(0, setup.devices).items():
@@ -400,7 +447,7 @@ def _one_trial(
         keep_models(directory, ranked, frozen.number, model)
         del model
         release_memory(since=baseline)
-        ranked = _write(directory, study, spec, name)
+        ranked = _write(directory, study, spec, name, best_file)
     if on_event is not None:
         on_event(
             TrialEvent(
@@ -432,9 +479,15 @@ def _interrupted_result() -> TrialResult:
     )
 
 
-def _write(directory: Path, study: optuna.Study, spec: RunSpec, name: str) -> list[RankedTrial]:
+def _write(
+    directory: Path,
+    study: optuna.Study,
+    spec: RunSpec,
+    name: str,
+    best_file: BestFile = fixed_run_file,
+) -> list[RankedTrial]:
     ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
-    best = fixed_run_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
+    best = best_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
     ranked = write_results(directory, study, spec.rank, best_run_file=best).ranked
     refresh_note(study, spec, ranked)
     return ranked

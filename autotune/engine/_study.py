@@ -131,9 +131,13 @@ def open_study(
     sampler: optuna.samplers.BaseSampler,
     pruner: optuna.pruners.BasePruner,
     spec_document: dict[str, Any],
+    objectives: Sequence[tuple[str, str]] | None = None,
 ) -> tuple[optuna.Study, bool]:
     """Create the study, or load it when it exists and was made with the same space, data,
     model and epochs.
+
+    ``objectives`` (``(metric name, "maximize" or "minimize")`` pairs) replaces the directions
+    and metric names the run file's objective implies (the Python API's custom objectives).
 
     Returns:
         The study and whether it was resumed.
@@ -145,19 +149,23 @@ def open_study(
     opened = open_storage(storage)
     if resumed:
         study = optuna.load_study(study_name=name, storage=opened, sampler=sampler, pruner=pruner)
-        _check_compatible(spec, study, space, name, spec_document)
+        _check_compatible(spec, study, space, name, spec_document, objectives)
         if not study.metric_names:  # made before autotune named its objectives
-            study.set_metric_names(metric_names(spec))
+            study.set_metric_names(
+                metric_names(spec) if objectives is None else [n for n, _ in objectives]
+            )
     else:
         study = optuna.create_study(
             study_name=name,
             storage=opened,
             sampler=sampler,
             pruner=pruner,
-            directions=directions(spec),
+            directions=_directions(spec, objectives),
         )
         study.set_user_attr(SPACE_ATTR, space.to_json())
-        study.set_metric_names(metric_names(spec))
+        study.set_metric_names(
+            metric_names(spec) if objectives is None else [n for n, _ in objectives]
+        )
     study.set_user_attr(SPEC_ATTR, spec_document)
     if not study.user_attrs.get(STARTED_ATTR):
         searched = set(space.searched())
@@ -167,8 +175,21 @@ def open_study(
     return study, resumed
 
 
+def _directions(
+    spec: RunSpec, objectives: Sequence[tuple[str, str]] | None
+) -> list[Literal["maximize", "minimize"]]:
+    if objectives is None:
+        return directions(spec)
+    return ["minimize" if d == "minimize" else "maximize" for _, d in objectives]
+
+
 def _check_compatible(
-    spec: RunSpec, study: optuna.Study, space: Space, name: str, document: dict[str, Any]
+    spec: RunSpec,
+    study: optuna.Study,
+    space: Space,
+    name: str,
+    document: dict[str, Any],
+    objectives: Sequence[tuple[str, str]] | None = None,
 ) -> None:
     stored = study.user_attrs.get(SPACE_ATTR)
     if stored is None:
@@ -201,7 +222,7 @@ def _check_compatible(
                 received=new,
                 hint="trials trained otherwise do not compare; use --study NEW_NAME",
             )
-    if [d.name.lower() for d in study.directions] != directions(spec):
+    if [d.name.lower() for d in study.directions] != _directions(spec, objectives):
         raise SpecError.at(
             spec,
             ("search", "objective"),

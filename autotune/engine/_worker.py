@@ -153,6 +153,7 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
         steps_per_execution=spec.train.steps_per_execution,
         scale_lr_with_batch=spec.train.scale_lr_with_batch,
         lr_reference_batch=spec.train.lr_reference_batch,
+        body=prepared.body,
     )
     placement = placement_attrs(job.devices.worker, devices)
     connection.send(("ready", os.getpid()))

@@ -99,6 +99,7 @@ def write_results(
             ranked,
             test=test if isinstance(test, Mapping) else None,
             time_to_target=rank.target is not None,
+            metric=rank.metric if rank.by == "metric" else None,
         ),
     )
     best_path = None

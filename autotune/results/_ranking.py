@@ -36,6 +36,7 @@ class RankedTrial:
             strictly better in one of the two.
         params: the searched dimensions, as Optuna suggested them.
         config: the full trial configuration, fixed dimensions included.
+        value: the ranked metric's value (``by: metric``), else None.
     """
 
     rank: int
@@ -48,6 +49,7 @@ class RankedTrial:
     pareto: bool
     params: dict[str, Any]
     config: dict[str, Any]
+    value: float | None = None
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[bool]:
@@ -112,6 +114,9 @@ def rank_trials(trials: Sequence[FrozenTrial], rank: RankSpec) -> list[RankedTri
     * ``by: accuracy``: most accurate first, then fewest wall seconds.
     * ``by: time_to_target``: fewest seconds until the validation curve first reached
       ``target`` first; trials that never reached it follow, most accurate first.
+    * ``by: metric``: the trials with a finite ``rank.metric`` user attribute (a key a custom
+      objective returned), best first in ``rank.direction``, then fewest wall seconds; their
+      accuracy is NaN when they have none.
 
     Remaining ties go to the lower trial number. ``time_to_target`` is filled whenever
     ``rank.target`` is set; a trial without a curve that ended at or above the target counts
@@ -131,11 +136,13 @@ def rank_trials(trials: Sequence[FrozenTrial], rank: RankSpec) -> list[RankedTri
     """
     if rank.by == "time_to_target" and rank.target is None:
         raise ValueError("rank by time_to_target needs a target accuracy, got target: None")
-    rows = [row for row in (_measure(trial, rank.target) for trial in trials) if row is not None]
+    metric = rank.metric if rank.by == "metric" else None
+    rows = [r for r in (_measure(trial, rank.target, metric) for trial in trials) if r is not None]
     if not rows:
         return []
+    accuracies = [row.accuracy for row in rows if not math.isnan(row.accuracy)]
     if rank.min_accuracy == "auto":
-        floor = max(row.accuracy for row in rows) - rank.tolerance
+        floor = max(accuracies, default=0.0) - rank.tolerance
     else:
         floor = float(rank.min_accuracy)
     front = pareto_front([(row.accuracy, row.wall_seconds) for row in rows])
@@ -143,6 +150,9 @@ def rank_trials(trials: Sequence[FrozenTrial], rank: RankSpec) -> list[RankedTri
 
     def key(i: int) -> tuple[float, ...]:
         row = rows[i]
+        if rank.by == "metric" and row.value is not None:
+            signed = -row.value if rank.direction == "maximize" else row.value
+            return (signed, row.wall_seconds, row.number)
         if rank.by == "accuracy":
             return (-row.accuracy, row.wall_seconds, row.number)
         if rank.by == "time_to_target":
@@ -166,6 +176,7 @@ def rank_trials(trials: Sequence[FrozenTrial], rank: RankSpec) -> list[RankedTri
             pareto=front[i],
             params=dict(rows[i].params),
             config=dict(rows[i].config),
+            value=rows[i].value,
         )
         for place, i in enumerate(order, start=1)
     ]
@@ -180,16 +191,21 @@ class _Row:
     time_to_target: float | None
     params: Mapping[str, Any]
     config: Mapping[str, Any]
+    value: float | None = None
 
 
-def _measure(trial: FrozenTrial, target: float | None) -> _Row | None:
+def _measure(trial: FrozenTrial, target: float | None, metric: str | None = None) -> _Row | None:
     """The ranking measurements of one trial, or None when it cannot be ranked."""
     if trial.state != TrialState.COMPLETE:
         return None
     attrs = trial.user_attrs
     accuracy = _number(attrs.get("accuracy"))
-    if accuracy is None:
+    value = None if metric is None else _number(attrs.get(metric))
+    if metric is not None and value is None:
         return None
+    if accuracy is None and metric is None:
+        return None
+    accuracy = math.nan if accuracy is None else accuracy
     wall = wall_seconds(trial)
     if wall is not None and wall > 0:
         per_second = accuracy / wall
@@ -210,6 +226,7 @@ def _measure(trial: FrozenTrial, target: float | None) -> _Row | None:
         time_to_target=reached,
         params=trial.params,
         config=config if isinstance(config, Mapping) else trial.params,
+        value=value,
     )
 
 

@@ -67,6 +67,7 @@ def leaderboard_table(
     *,
     test: Mapping[str, Any] | None = None,
     time_to_target: bool | None = None,
+    metric: str | None = None,
 ) -> pd.DataFrame:
     """The ranked trials as a table, best first.
 
@@ -81,6 +82,8 @@ def leaderboard_table(
             Defaults to None (no test column).
         time_to_target: whether to show the ``time_to_target`` column. Defaults to None:
             shown when some trial has one.
+        metric: the metric ranked on (``by: metric``), shown as a column of that name after
+            ``pareto``. Defaults to None.
 
     Example:
         >>> leaderboard_table(rank_trials(trials, RankSpec()), test={"trial": 3, "accuracy": 0.9})
@@ -90,6 +93,8 @@ def leaderboard_table(
         time_to_target = any(entry.time_to_target is not None for entry in ranked)
     names = sorted({name for entry in ranked for name in entry.params})
     columns = ["rank", "trial", "accuracy", "wall_seconds", "accuracy_per_second", "pareto"]
+    if metric is not None and metric not in columns:
+        columns.append(metric)
     if time_to_target:
         columns.append("time_to_target")
     if test is not None:
@@ -106,6 +111,8 @@ def leaderboard_table(
             "pareto": entry.pareto,
             "time_to_target": entry.time_to_target,
         }
+        if metric is not None and metric not in row:
+            row[metric] = entry.value
         if test is not None:
             row["test_accuracy"] = (
                 test.get("accuracy") if test.get("trial") == entry.number else None

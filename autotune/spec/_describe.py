@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from autotune.space import Choice, Dimension, Fixed, Int
+from autotune.spec._custom import names_code
 from autotune.spec._schema import RunSpec, TrainSpec
 from autotune.spec._space import parse_space
 from autotune.spec._values import conditions
@@ -17,8 +18,8 @@ def describe(spec: RunSpec) -> str:
         >>> [line.split()[:2] for line in describe(spec).splitlines() if "width" in line]
         [['width', 'one']]
     """
-    parsed = parse_space(spec.space)
-    full = parsed.full()
+    parsed = parse_space(spec.space, custom=names_code(spec))
+    full = parsed.dims if spec.custom_objective else parsed.full()
     searched = [name for name, dim in full.items() if not isinstance(dim, Fixed)]
     where = f" (from {spec.file})" if spec.file is not None else ""
     lines = [
@@ -26,9 +27,10 @@ def describe(spec: RunSpec) -> str:
         f"seed: {spec.seed}",
         f"data: {_data(spec)}",
         f"model: {spec.model}",
+        *([f"custom_objective: {spec.custom_objective}"] if spec.custom_objective else []),
         f"space: {len(searched)} of {len(full)} dimensions searched",
     ]
-    width = max(len(name) for name in full)
+    width = max((len(name) for name in full), default=0)
     for name, dim in full.items():
         origin = "" if name in parsed.dims else "  (default)"
         lines.append(f"  {name:<{width}}  {_dimension(dim)}{origin}")

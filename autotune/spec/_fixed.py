@@ -56,6 +56,7 @@ def fixed_run_file(spec: RunSpec, config: Mapping[str, object], *, study: str) -
         "seed": spec.seed,
         "data": spec.data.model_dump(mode="json", exclude_none=True),
         "model": spec.model,
+        **({"custom_objective": spec.custom_objective} if spec.custom_objective else {}),
         "space": _space_section(values),
         "train": spec.train.model_dump(mode="json"),
         "search": _search_section(spec),

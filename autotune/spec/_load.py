@@ -5,15 +5,19 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from autotune.spec._custom import names_code
 from autotune.spec._errors import Described, KeyPath, SpecError, show
 from autotune.spec._messages import spec_error
 from autotune.spec._schema import RunSpec
-from autotune.spec._space import parse_space
+from autotune.spec._space import parse_space, space_of
 from autotune.spec._yaml import read_yaml
+
+if TYPE_CHECKING:
+    from autotune.space import Space
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +57,23 @@ def load_run_file(path: str | Path) -> RunSpec:
         ) from None
     data, lines = read_yaml(text, file)
     return _build(data, lines, file)
+
+
+def load_space(path: str | Path) -> Space:
+    """The search space of a run file: its ``space:`` plus defaults for the rest.
+
+    Args:
+        path: the YAML run file.
+
+    Raises:
+        SpecError: the file is not a valid run file.
+
+    Example:
+        >>> space = load_space("search_spaces/fashion_cnn.yaml")
+        >>> space["depth"], "learning_rate" in space.searched()
+        (Int(when=(), low=1, high=3, step=1, log=False), True)
+    """
+    return space_of(load_run_file(path))
 
 
 def load_run_mapping(mapping: dict[str, Any], *, source: str | Path | None = None) -> RunSpec:
@@ -103,7 +124,7 @@ def _build(data: Any, lines: dict[KeyPath, int], file: Path | None) -> RunSpec:
 
 def _aliases(spec: RunSpec, lines: dict[KeyPath, int]) -> dict[KeyPath, int]:
     """Lines for dimension names written elsewhere (``flip`` inside ``augmentation.ops``)."""
-    parsed = parse_space(spec.space)
+    parsed = parse_space(spec.space, custom=names_code(spec))
     out: dict[KeyPath, int] = {}
     for name, path in parsed.paths.items():
         where = ("space", *path)

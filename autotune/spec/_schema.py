@@ -8,8 +8,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from autotune.space import IMAGE_ONLY_OPS
+from autotune.spec._custom import check_import_path, is_import_path, names_code
 from autotune.spec._duration import parse_duration
-from autotune.spec._errors import Described, Problem
+from autotune.spec._errors import Described, Problem, closest
 from autotune.spec._search import check_search
 from autotune.spec._sizes import parse_mebibytes
 from autotune.spec._space import parse_space
@@ -19,7 +20,8 @@ DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "npz", "csv", "image_
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp", "nsga2")
 PRUNERS = ("hyperband", "successive_halving", "median", "none")
 OBJECTIVES = ("accuracy", "accuracy_per_second", "pareto")
-RANKINGS = ("accuracy_per_second", "accuracy", "time_to_target")
+RANKINGS = ("accuracy_per_second", "accuracy", "time_to_target", "metric")
+MODELS = ("auto", "mlp", "cnn")
 
 
 class _Section(BaseModel):
@@ -204,13 +206,26 @@ class SearchSpec(_Section):
 class RankSpec(_Section):
     """``rank:``: how finished trials are ordered."""
 
-    by: Literal["accuracy_per_second", "accuracy", "time_to_target"] = "accuracy_per_second"
+    by: Literal["accuracy_per_second", "accuracy", "time_to_target", "metric"] = (
+        "accuracy_per_second"
+    )
     min_accuracy: float | Literal["auto"] = "auto"
     tolerance: float = Field(default=0.01, ge=0.0, le=1.0)
     target: float | None = Field(default=None, gt=0.0, le=1.0)
+    metric: str | None = Field(default=None, min_length=1)
+    """``by: metric``: the user attribute ranked on (a key a custom objective returns)."""
+    direction: Literal["maximize", "minimize"] = "maximize"
+    """``by: metric``: whether larger or smaller values rank first."""
 
     @model_validator(mode="after")
     def _check(self) -> RankSpec:
+        if self.by == "metric" and self.metric is None:
+            raise Problem(
+                ("metric",),
+                expected="the name of a metric the objective returns, to rank by metric",
+                received=Described("no metric"),
+                hint="add metric: latency_ms (and direction: minimize) under rank",
+            )
         if self.by == "time_to_target" and self.target is None:
             raise Problem(
                 ("target",),
@@ -242,7 +257,11 @@ class RunSpec(_Section):
     study: str | None = Field(default=None, min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     seed: int = 0
     data: DataSpec
-    model: Literal["auto", "mlp", "cnn"] = "auto"
+    model: str = "auto"
+    """``auto``, ``mlp``, ``cnn``, or an import path (``mypkg.models:build``) naming a model
+    builder or a KerasTuner HyperModel."""
+    custom_objective: str | None = None
+    """An import path (``mypkg.objectives:fn``) of an objective that trains each trial."""
     space: dict[str, Any] = Field(default_factory=dict)
     train: TrainSpec = Field(default_factory=TrainSpec)
     search: SearchSpec = Field(default_factory=SearchSpec)
@@ -257,9 +276,28 @@ class RunSpec(_Section):
         """The run file this spec was read from (None when built in code)."""
         return self._file
 
+    @field_validator("model")
+    @classmethod
+    def _model(cls, value: str) -> str:
+        if value not in MODELS and not is_import_path(value):
+            raise Problem(
+                (),
+                expected="one of auto, mlp, cnn, or an import path like mypkg.models:build",
+                received=value,
+                hint=closest(value, MODELS),
+            )
+        return value
+
+    @field_validator("custom_objective")
+    @classmethod
+    def _objective(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_import_path(value, what="a custom objective")
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> RunSpec:
-        parsed = parse_space(self.space)
+        parsed = parse_space(self.space, custom=names_code(self))
         if self.data.dataset == "csv":
             if self.model == "cnn":
                 raise Problem(

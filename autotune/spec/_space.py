@@ -32,6 +32,7 @@ from autotune.space import (
     check,
 )
 from autotune.space import defaults as catalogue_defaults
+from autotune.spec._custom import names_code, parse_custom_dimension
 from autotune.spec._errors import Described, KeyPath, Problem, closest, is_number, show
 from autotune.spec._values import can_take, conditions, possible, same, summary
 
@@ -52,13 +53,15 @@ class ParsedSpace:
     paths: dict[str, KeyPath]
 
     def full(self) -> dict[str, Dimension]:
-        """Every built-in dimension: those named, then catalogue defaults, in catalogue order."""
+        """Every built-in dimension (named or default), in catalogue order; then the user's own."""
         filled = {**catalogue_defaults(self.dims), **self.dims}
-        return {name: filled[name] for name in CATALOGUE}
+        own = {name: dim for name, dim in self.dims.items() if name not in CATALOGUE}
+        return {**{name: filled[name] for name in CATALOGUE}, **own}
 
 
-def parse_space(raw: Mapping[str, Any]) -> ParsedSpace:
-    """Parse a ``space:`` mapping; raise Problem (path relative to the run file) if it is wrong."""
+def parse_space(raw: Mapping[str, Any], *, custom: bool = False) -> ParsedSpace:
+    """Parse a ``space:`` mapping; raise Problem (path relative to the run file) if it is wrong.
+    With ``custom`` (the run file names its own code), unknown names are the user's own."""
     dims: dict[str, Dimension] = {}
     paths: dict[str, KeyPath] = {}
 
@@ -79,6 +82,8 @@ def parse_space(raw: Mapping[str, Any]) -> ParsedSpace:
                 add(name, dim, path)
         elif key in CATALOGUE:
             add(key, parse_dimension(key, value, (key,)), (key,))
+        elif custom and isinstance(key, str):
+            add(key, parse_custom_dimension(key, value, (key,)), (key,))
         else:
             raise Problem(
                 ("space", key),
@@ -389,4 +394,7 @@ def space_of(spec: RunSpec) -> Space:
         >>> space_of(spec).searched(), space_of(spec)["width"]
         (['depth'], Fixed(when=(), value=32))
     """
-    return Space(parse_space(spec.space).full())
+    parsed = parse_space(spec.space, custom=names_code(spec))
+    if spec.custom_objective:  # the objective reads only the dimensions the run file names
+        return Space(parsed.dims)
+    return Space(parsed.full())

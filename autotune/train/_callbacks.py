@@ -24,6 +24,8 @@ class TrialMonitor(keras.callbacks.Callback):
         started_at: ``time.perf_counter()`` when the trial started; curve times are relative to it.
         report: called with ``(epoch, val_accuracy)`` after each epoch; returning True prunes.
         deadline: a ``time.perf_counter()`` value after which training stops at the next batch.
+        monitor: the log entry reported and recorded in ``curve``. Defaults to
+            ``"val_accuracy"``.
     """
 
     def __init__(
@@ -32,8 +34,10 @@ class TrialMonitor(keras.callbacks.Callback):
         started_at: float,
         report: Reporter | None = None,
         deadline: float | None = None,
+        monitor: str = "val_accuracy",
     ) -> None:
         super().__init__()
+        self._monitor = monitor
         self._started_at = started_at
         self._report = report
         self._deadline = deadline
@@ -79,7 +83,7 @@ class TrialMonitor(keras.callbacks.Callback):
         if self.stopped in ("deadline", "nan"):
             # The epoch was cut short; its numbers describe a partial epoch.
             return
-        accuracy = logs.get("val_accuracy")
+        accuracy = logs.get(self._monitor)
         if accuracy is None:
             return
         self.curve.append((now - self._started_at, float(accuracy)))

@@ -26,6 +26,9 @@ class TrialResult:
         devices: the devices the trial trained on.
         end: one of ``END_REASONS``.
         reason: a human explanation when ``end`` is not ``complete``.
+        extras: more plain-JSON user attributes (a custom objective's other metrics).
+        values: the objective values told to Optuna when a custom objective chose them; empty
+            when the run's objective derives them from ``accuracy``.
     """
 
     accuracy: float | None
@@ -39,6 +42,7 @@ class TrialResult:
     end: str = "complete"
     reason: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    values: tuple[float, ...] = ()
 
     @property
     def accuracy_per_second(self) -> float | None:
@@ -53,6 +57,7 @@ class TrialResult:
         attrs["curve"] = [list(point) for point in self.curve]
         attrs["devices"] = list(self.devices)
         attrs["accuracy_per_second"] = self.accuracy_per_second
+        attrs.pop("values")
         extras = attrs.pop("extras")
         attrs.update(extras)
         return attrs
