@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--study", help="the study (when the storage holds several)")
     report.add_argument("--results-dir", type=Path, default=Path("results"))
 
+    studies = sub.add_parser("studies", help="list the studies in a storage")
+    studies.add_argument("target", help="an Optuna storage URL or a results/<study> folder")
+
     dashboard = sub.add_parser("dashboard", help="open Optuna Dashboard on a study")
     dashboard.add_argument("target", help="a results/<study> folder or an Optuna storage URL")
     dashboard.add_argument("--port", type=int, default=8080)
@@ -127,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "studies":
+            return _studies(args)
         return _dashboard(args)
     except SpecError as error:
         errors.print(f"[red]error:[/red] {error}", markup=True, soft_wrap=True)
@@ -234,6 +239,38 @@ def _report(args: argparse.Namespace) -> int:
     console.print(_leaderboard(written.ranked, "the study's rank: rule"))
     for path in written.files:
         console.print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _studies(args: argparse.Namespace) -> int:
+    from autotune.results import list_studies
+
+    try:
+        summaries = list_studies(args.target)
+    except ValueError as error:
+        errors.print(f"error: {error}", soft_wrap=True)
+        return EXIT_USAGE
+    table = Table(title="studies")
+    for column in ("study", "directions", "complete", "pruned", "fail", "running", "waiting"):
+        table.add_column(column, justify="left" if column in ("study", "directions") else "right")
+    table.add_column("best", justify="right")
+    for row in summaries:
+        if row.pareto_size is not None:
+            best = f"{row.pareto_size} on the Pareto front"
+        elif row.best_number is not None and row.best_value is not None:
+            best = f"trial {row.best_number}: {row.best_value:.4g}"
+        else:
+            best = "-"
+        table.add_row(
+            row.name,
+            ", ".join(row.directions),
+            *(
+                str(row.states.get(s, 0))
+                for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
+            ),
+            best,
+        )
+    console.print(table if summaries else "no studies")
     return EXIT_OK
 
 
