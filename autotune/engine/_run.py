@@ -15,6 +15,7 @@ from autotune.data import DataError, load_dataset
 from autotune.engine._interrupts import held_interrupts
 from autotune.engine._models import evaluate_test, keep_models
 from autotune.engine._objective import TrialSetup, record, run_trial
+from autotune.engine._server import ask, fail_stale_trials, heartbeat, resolve_storage
 from autotune.engine._study import (
     counted,
     default_storage,
@@ -212,7 +213,7 @@ def run(
     seed = spec.seed if options.seed is None else options.seed
     name = study_name(spec, options)
     directory = options.results_dir / name
-    storage = options.storage or spec.storage or default_storage(directory)
+    storage, shown_storage = resolve_storage(spec, options.storage, default_storage(directory))
     total = options.trials or spec.search.trials
     budget = options.budget if options.budget is not None else spec.search.budget
     deadline = None if budget is None else run_started + budget
@@ -220,7 +221,7 @@ def run(
     # The data split always follows the seed; a resumed study's sampler goes on from a seed
     # its earlier trials did not use.
     prepared = prepare(spec, seed=seed, sampler_seed=seed + _existing_trials(storage, name))
-    if storage.startswith("sqlite:///"):
+    if isinstance(storage, str) and storage.startswith("sqlite:///"):
         Path(storage.removeprefix("sqlite:///").split("?", 1)[0]).parent.mkdir(
             parents=True, exist_ok=True
         )
@@ -237,7 +238,9 @@ def run(
         spec_document=document,
     )
     directory.mkdir(parents=True, exist_ok=True)
-    abandoned = mark_abandoned(study)
+    # A database server's heartbeats find dead workers (and retry their trials); SQLite has
+    # only this host's process table.
+    abandoned = mark_abandoned(study) if isinstance(storage, str) else []
     baseline = gradient_names()
     setup = TrialSetup(
         space=prepared.space,
@@ -255,11 +258,12 @@ def run(
         done = counted(study.get_trials(deepcopy=False))
         if done >= total or (deadline is not None and time.perf_counter() >= deadline):
             break
+        fail_stale_trials(study, storage)
         if exhausted(study):
             logger.warning("the grid is exhausted after %d trials; stopping", done)
             break
         outcome_end, ranked = _one_trial(
-            study, setup, spec, name, directory, deadline, on_event, done, total, baseline
+            study, setup, spec, name, directory, deadline, on_event, done, total, baseline, storage
         )
         if outcome_end == "interrupted":
             interrupted = True
@@ -271,7 +275,7 @@ def run(
     return RunReport(
         study=name,
         directory=directory,
-        storage=storage,
+        storage=shown_storage,
         resumed=resumed,
         done=counted(study.get_trials(deepcopy=False)),
         total=total,
@@ -284,7 +288,7 @@ def run(
     )
 
 
-def _existing_trials(storage: str, name: str) -> int:
+def _existing_trials(storage: str | optuna.storages.BaseStorage, name: str) -> int:
     if not study_exists(storage, name):
         return 0
     return len(optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False))
@@ -301,6 +305,7 @@ def _one_trial(
     done: int,
     total: int,
     baseline: frozenset[str],
+    storage: str | optuna.storages.BaseStorage,
 ) -> tuple[str, list[RankedTrial]]:
     """Ask, train, record, keep the model if it may win, rewrite results.
 
@@ -308,20 +313,28 @@ def _one_trial(
     results are being written is held until they are consistent, then stops the run.
     """
     with held_interrupts() as held:
-        trial = study.ask()
+        trial = ask(study)
         trial.set_user_attr("owner", owner())
     model: keras.Model | None = None
     if held:
         result = _interrupted_result()
     else:
         try:
-            _config, outcome = run_trial(trial, setup, deadline=deadline)
+            with heartbeat(storage, trial._trial_id):
+                _config, outcome = run_trial(trial, setup, deadline=deadline)
             result, model = outcome.result, outcome.model
             del outcome
         except KeyboardInterrupt:
             result = _interrupted_result()
     with held_interrupts() as held_late:
-        frozen = record(study, trial, result, setup.objective)
+        try:
+            frozen = record(study, trial, result, setup.objective)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            # another worker took this trial for dead (no heartbeat within the grace period)
+            logger.warning(
+                "trial %d was marked failed by another worker; result dropped", trial.number
+            )
+            frozen = study.get_trials(deepcopy=False)[trial.number]
         ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
         keep_models(directory, ranked, frozen.number, model)
         del model

@@ -25,7 +25,15 @@ import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
-from autotune.spec import is_server_url, redact
+from autotune.spec import (
+    RunSpec,
+    SpecError,
+    StorageUrlError,
+    expand_storage_url,
+    is_server_url,
+    redact,
+)
+from autotune.spec._errors import Described
 
 logger = logging.getLogger(__name__)
 
@@ -351,3 +359,57 @@ def _retry_configuration(
     clean.user_attrs = {"retry_of": frozen.number}
     callback(study, clean)
     logger.warning("trial %d: its configuration is queued to run again", frozen.number)
+
+
+def settings_of(spec: RunSpec) -> StorageSettings:
+    """The storage settings a run file asks for (``search.heartbeat_interval`` and co.)."""
+    search = spec.search
+    return StorageSettings(
+        heartbeat_interval=search.heartbeat_interval,
+        grace_period=search.grace_period,
+        max_retries=search.max_retries,
+    )
+
+
+def resolve_storage(
+    spec: RunSpec, flag: str | None, default: str
+) -> tuple[str | optuna.storages.BaseStorage, str]:
+    """The storage of a run: ``--storage``, else ``storage:``, else ``default``.
+
+    ``${VAR}`` references are expanded; a database server URL is opened (with heartbeats and
+    reconnection) and must be reachable.
+
+    Returns:
+        The storage (a URL for SQLite, an open storage for a database server) and its URL fit
+        to print.
+
+    Raises:
+        SpecError: a variable is unset, the database driver is missing, or the server cannot
+            be reached; the error names ``--storage`` or the run file's ``storage:`` line.
+    """
+    raw = flag or spec.storage
+    if raw is None:
+        return default, default
+
+    def error(expected: str, received: str) -> SpecError:
+        if flag:
+            return SpecError(expected=expected, received=received, key="--storage")
+        return SpecError.at(spec, ("storage",), expected=expected, received=Described(received))
+
+    try:
+        url = expand_storage_url(raw)
+    except StorageUrlError as problem:
+        raise error(problem.expected, problem.received) from None
+    if not is_server_url(url):
+        return url, redact(url)
+    try:
+        storage = open_server_storage(url, settings_of(spec))
+    except ImportError as problem:
+        raise error(
+            "an installed database driver (pip install 'autotune[postgres]')", str(problem)
+        ) from None
+    except Exception as problem:
+        raise error(
+            f"a database server autotune can reach at {redact(url)}", _first_line(problem)
+        ) from None
+    return storage, redact(url)

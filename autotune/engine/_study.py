@@ -101,9 +101,9 @@ def make_pruner(spec: RunSpec) -> optuna.pruners.BasePruner:
     return pruner_class(name)(**options)
 
 
-def study_exists(storage: str, name: str) -> bool:
+def study_exists(storage: str | optuna.storages.BaseStorage, name: str) -> bool:
     """Whether ``storage`` holds a study called ``name``, without creating anything."""
-    if storage.startswith("sqlite:///"):
+    if isinstance(storage, str) and storage.startswith("sqlite:///"):
         path = Path(storage.removeprefix("sqlite:///").split("?", 1)[0])
         if not path.exists():
             return False
@@ -118,7 +118,7 @@ def open_study(
     space: Space,
     *,
     name: str,
-    storage: str,
+    storage: str | optuna.storages.BaseStorage,
     sampler: optuna.samplers.BaseSampler,
     pruner: optuna.pruners.BasePruner,
     spec_document: dict[str, Any],
