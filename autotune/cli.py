@@ -96,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--results-dir", type=Path, default=Path("results"), help="default: results")
     run.add_argument("--seed", type=int, help="seed (default: seed: in the run file)")
 
+    worker = sub.add_parser(
+        "worker",
+        help="join (or create) a study on a database server and run its trials here",
+        description="Start one on every machine: together they run --trials N in all, "
+        "then stop. `autotune run` or `autotune report` ranks the study.",
+    )
+    for action in run._actions[1:]:  # the same flags as run, without -h
+        worker._add_action(action)
+
     validate = sub.add_parser("validate", help="check a run file and print the resolved space")
     validate.add_argument("file", type=Path)
 
@@ -126,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
-        if args.command == "run":
+        if args.command in ("run", "worker"):
             return _run(args)
         if args.command == "report":
             return _report(args)
@@ -164,10 +173,17 @@ def _run(args: argparse.Namespace) -> int:
         storage=args.storage,
         results_dir=args.results_dir,
         seed=args.seed,
+        worker=args.command == "worker",
     )
-    console.print(f"autotune: running [bold]{args.file}[/bold]")
+    console.print(f"autotune: {args.command}: [bold]{args.file}[/bold]")
     report = run(spec, options, on_event=_print_event)
-    _print_summary(report)
+    if options.worker:
+        console.print(
+            f"worker stopped: the study {report.study!r} holds {report.done}/{report.total} trials"
+        )
+        console.print(f"storage: {report.storage}")
+    else:
+        _print_summary(report)
     return EXIT_INTERRUPTED if report.interrupted else EXIT_OK
 
 

@@ -15,7 +15,8 @@ from autotune.data import DataError, load_dataset
 from autotune.engine._interrupts import held_interrupts
 from autotune.engine._models import evaluate_test, keep_models
 from autotune.engine._objective import TrialSetup, record, run_trial
-from autotune.engine._server import ask, fail_stale_trials, heartbeat, resolve_storage
+from autotune.engine._server import ask, heartbeat, require_server, resolve_storage
+from autotune.engine._shared import Claim, claim, reserve_shared, sampler_offset, study_lock
 from autotune.engine._study import (
     counted,
     default_storage,
@@ -54,6 +55,8 @@ class RunOptions:
         storage: an Optuna storage URL (default: ``storage:`` or SQLite in the results folder).
         results_dir: the folder holding one sub-folder per study.
         seed: the run's seed (default: ``seed:``).
+        worker: join the study as one of many workers (``autotune worker``): run trials
+            until the study holds its total, write no result files, rank nothing at the end.
     """
 
     trials: int | None = None
@@ -62,6 +65,7 @@ class RunOptions:
     storage: str | None = None
     results_dir: Path = Path("results")
     seed: int | None = None
+    worker: bool = False
 
 
 @dataclass(frozen=True)
@@ -220,7 +224,11 @@ def run(
 
     # The data split always follows the seed; a resumed study's sampler goes on from a seed
     # its earlier trials did not use.
-    prepared = prepare(spec, seed=seed, sampler_seed=seed + _existing_trials(storage, name))
+    shared = not isinstance(storage, str)  # a database server: workers on many machines
+    if options.worker and not shared:
+        require_server(spec, options.storage, shown_storage)
+    sampler_seed = seed + _existing_trials(storage, name) + (sampler_offset() if shared else 0)
+    prepared = prepare(spec, seed=seed, sampler_seed=sampler_seed)
     if isinstance(storage, str) and storage.startswith("sqlite:///"):
         Path(storage.removeprefix("sqlite:///").split("?", 1)[0]).parent.mkdir(
             parents=True, exist_ok=True
@@ -228,19 +236,22 @@ def run(
     dataset = prepared.dataset
     document = spec.model_dump(mode="json")
     document["study"] = name
-    study, resumed = open_study(
-        spec,
-        prepared.space,
-        name=name,
-        storage=storage,
-        sampler=prepared.sampler,
-        pruner=prepared.pruner,
-        spec_document=document,
-    )
+    with study_lock(storage, name):
+        study, resumed = open_study(
+            spec,
+            prepared.space,
+            name=name,
+            storage=storage,
+            sampler=prepared.sampler,
+            pruner=prepared.pruner,
+            spec_document=document,
+        )
     directory.mkdir(parents=True, exist_ok=True)
     # A database server's heartbeats find dead workers (and retry their trials); SQLite has
     # only this host's process table.
-    abandoned = mark_abandoned(study) if isinstance(storage, str) else []
+    abandoned = [] if shared else mark_abandoned(study)
+    if shared:
+        reserve_shared(study, storage, total)
     baseline = gradient_names()
     setup = TrialSetup(
         space=prepared.space,
@@ -252,24 +263,50 @@ def run(
         objective=spec.search.objective,
         steps_per_execution=spec.train.steps_per_execution,
     )
-    ranked: list[RankedTrial] = _write(directory, study, spec, name)
+    write = not options.worker
+    ranked: list[RankedTrial] = _write(directory, study, spec, name) if write else []
     interrupted = False
     while True:
         done = counted(study.get_trials(deepcopy=False))
-        if done >= total or (deadline is not None and time.perf_counter() >= deadline):
+        if (not shared and done >= total) or (
+            deadline is not None and time.perf_counter() >= deadline
+        ):
             break
-        fail_stale_trials(study, storage)
         if exhausted(study):
             logger.warning("the grid is exhausted after %d trials; stopping", done)
             break
+
+        def next_trial() -> Claim:
+            return claim(study, storage, total) if shared else ask(study)
+
         outcome_end, ranked = _one_trial(
-            study, setup, spec, name, directory, deadline, on_event, done, total, baseline, storage
+            study,
+            setup,
+            spec,
+            name,
+            directory,
+            deadline,
+            on_event,
+            done,
+            total,
+            baseline,
+            storage,
+            next_trial,
+            write,
         )
+        if outcome_end == "done":
+            break
+        if outcome_end == "wait":  # other workers' trials still run; one may need a retry
+            time.sleep(min(5.0, spec.search.heartbeat_interval))
         if outcome_end == "interrupted":
             interrupted = True
             break
-    test_accuracy = None if interrupted else evaluate_test(spec, study, dataset, directory, ranked)
-    if test_accuracy is not None:
+    if options.worker:
+        ranked = []
+    test_accuracy = (
+        None if interrupted or not write else evaluate_test(spec, study, dataset, directory, ranked)
+    )
+    if write:
         ranked = _write(directory, study, spec, name)
     files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix != ".tmp")
     return RunReport(
@@ -306,6 +343,8 @@ def _one_trial(
     total: int,
     baseline: frozenset[str],
     storage: str | optuna.storages.BaseStorage,
+    next_trial: Callable[[], Claim],
+    write: bool,
 ) -> tuple[str, list[RankedTrial]]:
     """Ask, train, record, keep the model if it may win, rewrite results.
 
@@ -313,7 +352,10 @@ def _one_trial(
     results are being written is held until they are consistent, then stops the run.
     """
     with held_interrupts() as held:
-        trial = ask(study)
+        claimed = next_trial()
+        if isinstance(claimed, str):  # nothing to run now ("wait") or at all ("done")
+            return claimed, []
+        trial = claimed
         trial.set_user_attr("owner", owner())
     model: keras.Model | None = None
     if held:
@@ -339,7 +381,8 @@ def _one_trial(
         keep_models(directory, ranked, frozen.number, model)
         del model
         release_memory(since=baseline)
-        ranked = _write(directory, study, spec, name)
+        if write:
+            ranked = _write(directory, study, spec, name)
     if on_event is not None:
         on_event(
             TrialEvent(

@@ -83,7 +83,7 @@ def open_server_storage(url: str, settings: StorageSettings) -> ResilientRDBStor
     """
     if not is_server_url(url):
         raise ValueError(f"not a database server URL: {redact(url)}")
-    return _retry(
+    return with_reconnect(
         lambda: ResilientRDBStorage(url, settings),
         what=f"connect to {redact(url)}",
         timeout=min(settings.reconnect_timeout, 10.0),
@@ -107,7 +107,7 @@ def _connection_lost(error: BaseException) -> bool:
 _inside = threading.local()
 
 
-def _retry(call: Callable[[], _T], *, what: str, timeout: float) -> _T:
+def with_reconnect(call: Callable[[], _T], *, what: str, timeout: float) -> _T:
     """Run ``call``, retrying with backoff (0.5 s doubling to 10 s) while the connection is lost."""
     started = time.monotonic()
     delay = 0.5
@@ -154,7 +154,7 @@ def _retrying(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(self, *args, **kwargs)
         _inside.active = True
         try:
-            return _retry(
+            return with_reconnect(
                 lambda: method(self, *args, **kwargs),
                 what=method.__name__,
                 timeout=self.settings.reconnect_timeout,
@@ -413,3 +413,24 @@ def resolve_storage(
             f"a database server autotune can reach at {redact(url)}", _first_line(problem)
         ) from None
     return storage, redact(url)
+
+
+def require_server(spec: RunSpec, flag: str | None, shown: str) -> None:
+    """Refuse a storage that cannot coordinate workers on many machines (``autotune worker``).
+
+    Raises:
+        SpecError: the storage is not a database server.
+    """
+    expected = "a database server URL every worker reaches, like postgresql://user@host/db"
+    hint = "SQLite files and journal storages keep no heartbeats, so dead workers go unseen"
+    if flag:
+        raise SpecError(expected=expected, received=repr(shown), key="--storage", hint=hint)
+    if spec.storage:
+        raise SpecError.at(spec, ("storage",), expected=expected, received=shown, hint=hint)
+    raise SpecError(
+        expected=expected,
+        received=Described("no storage"),
+        key="--storage",
+        file=spec.file,
+        hint="give --storage or storage: in the run file",
+    )
