@@ -378,7 +378,8 @@ def _one_trial(
             )
             frozen = study.get_trials(deepcopy=False)[trial.number]
         ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
-        keep_models(directory, ranked, frozen.number, model)
+        if write:  # workers keep no models: several may share this folder
+            keep_models(directory, ranked, frozen.number, model)
         del model
         release_memory(since=baseline)
         if write:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import functools
 import logging
+import random
 import threading
 import time
 import warnings
@@ -83,11 +84,32 @@ def open_server_storage(url: str, settings: StorageSettings) -> ResilientRDBStor
     """
     if not is_server_url(url):
         raise ValueError(f"not a database server URL: {redact(url)}")
-    return with_reconnect(
-        lambda: ResilientRDBStorage(url, settings),
-        what=f"connect to {redact(url)}",
-        timeout=min(settings.reconnect_timeout, 10.0),
-    )
+    import sqlalchemy.exc
+
+    for attempt in range(5):
+        try:
+            return with_reconnect(
+                lambda: ResilientRDBStorage(url, settings),
+                what=f"connect to {redact(url)}",
+                timeout=min(settings.reconnect_timeout, 10.0),
+            )
+        except Exception as error:
+            # workers creating Optuna's tables in a new database at once: one wins, the
+            # others find the tables on their next try
+            racing = (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError)
+            if attempt == 4 or not _caused_by(error, racing):
+                raise
+            time.sleep(0.2 + random.random())
+    raise AssertionError("unreachable")
+
+
+def _caused_by(error: BaseException, types: tuple[type[BaseException], ...]) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, types):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _connection_lost(error: BaseException) -> bool:
