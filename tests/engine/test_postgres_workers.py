@@ -104,10 +104,10 @@ def test_a_killed_workers_trial_fails_with_a_reason_and_is_retried(
 ) -> None:
     path = run_file(
         data={"train_size": 600},
-        train={"epochs": 6},
+        train={"epochs": 30},
         search={
             "sampler": "random",
-            "trials": 5,
+            "trials": 4,
             "heartbeat_interval": 1,
             "grace_period": 4,
             "max_retries": 1,
@@ -122,7 +122,7 @@ def test_a_killed_workers_trial_fails_with_a_reason_and_is_retried(
             for t in trials:
                 owner = t.user_attrs.get("owner", {})
                 if t.state.name == "RUNNING" and owner.get("pid") == victim.pid:
-                    if t.user_attrs.get("config") and t.intermediate_values:
+                    if t.user_attrs.get("config") and 0 < len(t.intermediate_values) < 20:
                         running["trial"] = t
                         return True
             return False
@@ -152,7 +152,7 @@ def test_a_killed_workers_trial_fails_with_a_reason_and_is_retried(
     assert len(retries) == 1
     assert retries[0].params == killed.params
     assert retries[0].state in FINISHED
-    assert _counted(trials) == 5
+    assert _counted(trials) == 4
     for number, values in before.items():  # nothing finished before the kill is lost
         assert trials[number].state == optuna.trial.TrialState.COMPLETE
         assert trials[number].values == values
