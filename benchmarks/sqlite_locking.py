@@ -109,8 +109,12 @@ def measure(mechanism: str, processes: int, trials: int) -> dict[str, Any]:
             worker.join()
         popped = [n for p, _ in outcomes for n in p]
         errors = [e for _, e in outcomes for e in e]
-        states = [t.state.name for t in optuna.load_study(
-            study_name="lock", storage=_storage(mechanism, path)).get_trials(deepcopy=False)]
+        states = [
+            t.state.name
+            for t in optuna.load_study(
+                study_name="lock", storage=_storage(mechanism, path)
+            ).get_trials(deepcopy=False)
+        ]
     return {
         "mechanism": mechanism,
         "processes": processes,

@@ -46,8 +46,7 @@ def _counted(trials: list[optuna.trial.FrozenTrial]) -> int:
 
 def _workers(run_file: Path, url: str, n: int) -> list[subprocess.Popen[str]]:
     return [
-        start_cli("worker", str(run_file), "--storage", url, cwd=run_file.parent)
-        for _ in range(n)
+        start_cli("worker", str(run_file), "--storage", url, cwd=run_file.parent) for _ in range(n)
     ]
 
 
@@ -73,9 +72,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def test_three_workers_run_exactly_the_total(
-    run_file: Callable[..., Path], database: str
-) -> None:
+def test_three_workers_run_exactly_the_total(run_file: Callable[..., Path], database: str) -> None:
     path = run_file(train={"epochs": 2}, search={"sampler": "random", "trials": 12})
     workers = _workers(path, database, 3)
     _finish(workers, timeout=400)
@@ -121,10 +118,10 @@ def test_a_killed_workers_trial_fails_with_a_reason_and_is_retried(
             trials = _study(database).get_trials(deepcopy=False)
             for t in trials:
                 owner = t.user_attrs.get("owner", {})
-                if t.state.name == "RUNNING" and owner.get("pid") == victim.pid:
-                    if t.user_attrs.get("config") and 0 < len(t.intermediate_values) < 20:
-                        running["trial"] = t
-                        return True
+                mine = t.state.name == "RUNNING" and owner.get("pid") == victim.pid
+                if mine and t.user_attrs.get("config") and 0 < len(t.intermediate_values) < 20:
+                    running["trial"] = t
+                    return True
             return False
 
         _wait_for(victim_mid_trial, 300, "the victim worker to be mid-trial")
@@ -158,9 +155,7 @@ def test_a_killed_workers_trial_fails_with_a_reason_and_is_retried(
         assert trials[number].values == values
 
 
-def test_workers_ride_out_a_database_restart(
-    run_file: Callable[..., Path], database: str
-) -> None:
+def test_workers_ride_out_a_database_restart(run_file: Callable[..., Path], database: str) -> None:
     path = run_file(
         data={"train_size": 600},
         train={"epochs": 4},
