@@ -5,7 +5,7 @@ until none is left, and for each writes what a real trial writes (8 user attrs, 
 values, ``tell``). Compared, in the same run:
 
 - ``optuna-default``: ``optuna.load_study(storage="sqlite:///...")`` as Optuna opens it.
-- ``immediate``: ``autotune.engine.open_storage`` (BEGIN IMMEDIATE + busy timeout, rollback journal).
+- ``immediate``: ``autotune.engine.open_storage`` (BEGIN IMMEDIATE, busy timeout, rollback journal).
 - ``immediate-wal``: the same with ``journal_mode=WAL``.
 - ``journal-file``: Optuna's ``JournalStorage`` on a ``JournalFileBackend`` (a log file + lock).
 

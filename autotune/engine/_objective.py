@@ -38,6 +38,8 @@ class TrialSetup:
     seed: int
     objective: str
     steps_per_execution: int = 1
+    scale_lr_with_batch: str = "none"
+    lr_reference_batch: int = 256
 
 
 def run_trial(
@@ -79,6 +81,8 @@ def run_trial(
         deadline=deadline,
         started_at=started,
         steps_per_execution=setup.steps_per_execution,
+        scale_lr_with_batch=setup.scale_lr_with_batch,
+        lr_reference_batch=setup.lr_reference_batch,
     )
     return config, outcome
 

@@ -12,11 +12,20 @@ from typing import TYPE_CHECKING, Any
 import optuna
 
 from autotune.data import DataError, load_dataset
+from autotune.engine._connect import require_server, resolve_storage
 from autotune.engine._interrupts import held_interrupts
 from autotune.engine._models import evaluate_test, keep_models
-from autotune.engine._objective import TrialSetup, record, run_trial
-from autotune.engine._server import ask, heartbeat, require_server, resolve_storage
-from autotune.engine._shared import Claim, claim, reserve_shared, sampler_offset, study_lock
+from autotune.engine._objective import TrialSetup, run_trial
+from autotune.engine._planner import can_start, expected_seconds
+from autotune.engine._server import heartbeat
+from autotune.engine._shared import (
+    claim,
+    record_unless_failed,
+    reserve_shared,
+    sampler_offset,
+    study_lock,
+    wait_for_others,
+)
 from autotune.engine._study import (
     counted,
     default_storage,
@@ -28,17 +37,26 @@ from autotune.engine._study import (
     owner,
     study_exists,
 )
+from autotune.engine._worker import started_params
+from autotune.engine._workers import worker_plan
 from autotune.models import choose_family
 from autotune.results import rank_trials, write_results
 from autotune.space import IMAGE_ONLY_OPS, Choice, Fixed, Space
 from autotune.spec import RunSpec, SpecError, fixed_run_file, space_of
 from autotune.spec._errors import Described
-from autotune.train import TrialResult, gradient_names, release_memory, resolve_devices
+from autotune.train import (
+    TrialResult,
+    gradient_names,
+    placement_attrs,
+    release_memory,
+    resolve_devices,
+)
 
 if TYPE_CHECKING:
     import keras
 
     from autotune.data import Dataset
+    from autotune.engine._workers import Pool
     from autotune.results import RankedTrial
 
 logger = logging.getLogger(__name__)
@@ -55,8 +73,10 @@ class RunOptions:
         storage: an Optuna storage URL (default: ``storage:`` or SQLite in the results folder).
         results_dir: the folder holding one sub-folder per study.
         seed: the run's seed (default: ``seed:``).
-        worker: join the study as one of many workers (``autotune worker``): run trials
-            until the study holds its total, write no result files, rank nothing at the end.
+        workers: worker processes sharing the study (default: one per device group; on a
+            CPU-only machine, trials run in this process).
+        worker: join the study as one of many workers (``autotune worker``; a database
+            server storage): run trials until the study holds its total, write no files.
     """
 
     trials: int | None = None
@@ -65,7 +85,22 @@ class RunOptions:
     storage: str | None = None
     results_dir: Path = Path("results")
     seed: int | None = None
+    workers: int | None = None
     worker: bool = False
+
+
+@dataclass(frozen=True)
+class TrialStarted:
+    """A trial is about to run; sent to the progress display.
+
+    ``worker`` is 0 for a trial run inside the ``autotune`` process, else the worker's id
+    (from 1). ``params`` are the trial's values when known before it runs.
+    """
+
+    number: int
+    worker: int
+    devices: tuple[str, ...]
+    params: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -82,6 +117,11 @@ class TrialEvent:
     total: int
     best_accuracy: float | None
     seconds_left: float | None
+    worker: int = 0
+
+
+RunEvent = TrialStarted | TrialEvent
+"""What ``run`` sends to its ``on_event`` callback."""
 
 
 @dataclass(frozen=True)
@@ -123,9 +163,19 @@ class Prepared:
     pruner: optuna.pruners.BasePruner
 
 
-def prepare(spec: RunSpec, *, seed: int | None = None, sampler_seed: int | None = None) -> Prepared:
+def prepare(
+    spec: RunSpec,
+    *,
+    seed: int | None = None,
+    sampler_seed: int | None = None,
+    devices: tuple[str, ...] | None = None,
+    parallel: bool = False,
+) -> Prepared:
     """Everything that can refuse a run before anything is created: data, model family, ops,
     devices, sampler and pruner.
+
+    ``devices`` (a worker's own devices) replaces ``train.devices``; ``parallel`` prepares the
+    sampler for several workers sharing the study.
 
     Raises:
         SpecError: the data cannot be had, the space does not fit the data, a device is not
@@ -162,13 +212,13 @@ def prepare(spec: RunSpec, *, seed: int | None = None, sampler_seed: int | None 
                     ),
                 )
     try:
-        devices = resolve_devices(spec.train.devices)
+        devices = devices or resolve_devices(spec.train.devices)
     except ValueError as error:
         raise SpecError.at(
             spec, ("train", "devices"), expected="devices this machine has", received=str(error)
         ) from None
     try:
-        sampler = make_sampler(spec, space, seed=sampler_seed)
+        sampler = make_sampler(spec, space, seed=sampler_seed, parallel=parallel)
     except (ValueError, TypeError) as error:
         raise SpecError.at(
             spec,
@@ -200,14 +250,18 @@ def run(
     spec: RunSpec,
     options: RunOptions | None = None,
     *,
-    on_event: Callable[[TrialEvent], None] | None = None,
+    on_event: Callable[[RunEvent], None] | None = None,
 ) -> RunReport:
     """Run (or resume) the study a run file describes, and write its results.
 
-    Trials run one after another in this process until the study holds ``trials`` counted
-    trials or the budget runs out. A trial's failure is recorded on that trial and the run goes
-    on. Ctrl-C stops the running trial (recorded as PRUNED, reason ``interrupted``), writes the
-    results and returns with ``interrupted=True``.
+    The missing trials are reserved up front (``autotune.engine._reserve``), so the study ends
+    with exactly ``trials`` counted trials however many workers run them. Trials run one after
+    another in this process, or in worker processes pinned to their devices when the machine
+    has several device groups, ``--workers`` asks for them, or ``train.trial_timeout`` /
+    ``train.worker_rss_limit`` need a process that can be replaced. No trial starts that the
+    planner expects to end after the budget. A trial's failure is recorded on that trial and
+    the run goes on. Ctrl-C stops the running trials (recorded as PRUNED, reason
+    ``interrupted``), writes the results and returns with ``interrupted=True``.
 
     Raises:
         SpecError: the run file cannot run as written (data, space, existing study).
@@ -217,23 +271,29 @@ def run(
     seed = spec.seed if options.seed is None else options.seed
     name = study_name(spec, options)
     directory = options.results_dir / name
-    storage, shown_storage = resolve_storage(spec, options.storage, default_storage(directory))
+    resolved = resolve_storage(spec, options.storage, default_storage(directory))
+    storage, shared = resolved.storage, resolved.server  # shared: workers on many machines
+    if options.worker and not shared:
+        require_server(spec, options.storage, resolved.shown)
     total = options.trials or spec.search.trials
     budget = options.budget if options.budget is not None else spec.search.budget
     deadline = None if budget is None else run_started + budget
 
     # The data split always follows the seed; a resumed study's sampler goes on from a seed
     # its earlier trials did not use.
-    shared = not isinstance(storage, str)  # a database server: workers on many machines
-    if options.worker and not shared:
-        require_server(spec, options.storage, shown_storage)
-    sampler_seed = seed + _existing_trials(storage, name) + (sampler_offset() if shared else 0)
-    prepared = prepare(spec, seed=seed, sampler_seed=sampler_seed)
+    plan = worker_plan(spec, options.workers)
+    prepared = prepare(
+        spec,
+        seed=seed,
+        sampler_seed=seed + _existing_trials(storage, name) + (sampler_offset() if shared else 0),
+        devices=plan[0].trial_devices() if plan else None,
+        parallel=shared,
+    )
     if isinstance(storage, str) and storage.startswith("sqlite:///"):
         Path(storage.removeprefix("sqlite:///").split("?", 1)[0]).parent.mkdir(
             parents=True, exist_ok=True
         )
-    dataset = prepared.dataset
+    dataset: Dataset | None = prepared.dataset
     document = spec.model_dump(mode="json")
     document["study"] = name
     with study_lock(storage, name):
@@ -247,72 +307,103 @@ def run(
             spec_document=document,
         )
     directory.mkdir(parents=True, exist_ok=True)
-    # A database server's heartbeats find dead workers (and retry their trials); SQLite has
-    # only this host's process table.
+    # On a database server, heartbeats find dead workers of any machine (and retry their trials)
     abandoned = [] if shared else mark_abandoned(study)
-    if shared:
-        reserve_shared(study, storage, total)
+    reserve_shared(study, total)
     baseline = gradient_names()
     setup = TrialSetup(
         space=prepared.space,
-        dataset=dataset,
+        dataset=prepared.dataset,
         family=prepared.family,
         epochs=spec.train.epochs,
         devices=prepared.devices,
         seed=seed,
         objective=spec.search.objective,
         steps_per_execution=spec.train.steps_per_execution,
+        scale_lr_with_batch=spec.train.scale_lr_with_batch,
+        lr_reference_batch=spec.train.lr_reference_batch,
     )
-    write = not options.worker
-    ranked: list[RankedTrial] = _write(directory, study, spec, name) if write else []
+    write = not options.worker  # a worker of a shared study writes no files
+
+    def rewrite() -> list[RankedTrial]:
+        if write:
+            return _write(directory, study, spec, name)
+        return rank_trials(study.get_trials(deepcopy=False), spec.rank)
+
+    ranked: list[RankedTrial] = rewrite()
     interrupted = False
-    while True:
-        done = counted(study.get_trials(deepcopy=False))
-        if (not shared and done >= total) or (
-            deadline is not None and time.perf_counter() >= deadline
-        ):
-            break
-        if exhausted(study):
-            logger.warning("the grid is exhausted after %d trials; stopping", done)
-            break
+    pool: Pool | None = None
+    if plan:
+        from autotune.engine._workers import Pool
 
-        def next_trial() -> Claim:
-            return claim(study, storage, total) if shared else ask(study)
-
-        outcome_end, ranked = _one_trial(
+        del dataset, prepared, setup  # the workers load their own
+        budget_left = None if deadline is None else deadline - time.perf_counter()
+        pool = Pool(
             study,
-            setup,
-            spec,
-            name,
-            directory,
-            deadline,
-            on_event,
-            done,
-            total,
-            baseline,
-            storage,
-            next_trial,
-            write,
+            spec=spec,
+            name=name,
+            storage=resolved.url,
+            total=total,
+            seed=seed,
+            plan=plan,
+            deadline=None if budget_left is None else time.time() + budget_left,
+            directory=directory,
+            on_event=on_event,
+            write=rewrite,
+            sampler_offset=sampler_offset() if shared else 0,
         )
-        if outcome_end == "done":
+    while True:  # once; on a database server, again while other machines' trials may retry
+        if pool is not None:
+            interrupted = pool.run()
+        while pool is None:
+            done = counted(study.get_trials(deepcopy=False))
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
+            if exhausted(study):
+                logger.warning("the grid is exhausted after %d trials; stopping", done)
+                break
+            left = None if deadline is None else deadline - time.perf_counter()
+            expected = expected_seconds(study.get_trials(deepcopy=False))
+            if not can_start(left, expected):
+                logger.warning(
+                    "stopping: a trial takes about %.0fs and %.0fs of the budget are left",
+                    expected,
+                    left,
+                )
+                break
+            outcome_end, ranked = _one_trial(
+                study,
+                setup,
+                spec,
+                name,
+                directory,
+                deadline,
+                on_event,
+                done,
+                total,
+                baseline,
+                write=write,
+            )
+            if outcome_end == "no_trials_left":
+                break
+            if outcome_end == "interrupted":
+                interrupted = True
+                break
+        if interrupted or not wait_for_others(study, deadline=deadline):
             break
-        if outcome_end == "wait":  # other workers' trials still run; one may need a retry
-            time.sleep(min(5.0, spec.search.heartbeat_interval))
-        if outcome_end == "interrupted":
-            interrupted = True
-            break
-    if options.worker:
-        ranked = []
-    test_accuracy = (
-        None if interrupted or not write else evaluate_test(spec, study, dataset, directory, ranked)
-    )
-    if write:
-        ranked = _write(directory, study, spec, name)
+    if pool is not None:
+        dataset = load_dataset(spec.data, seed=seed) if spec.data.test and write else None
+        ranked = rewrite()
+    test_accuracy = None
+    if not interrupted and dataset is not None and write:
+        test_accuracy = evaluate_test(spec, study, dataset, directory, ranked)
+    if test_accuracy is not None:
+        ranked = rewrite()
     files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix != ".tmp")
     return RunReport(
         study=name,
         directory=directory,
-        storage=shown_storage,
+        storage=resolved.shown,
         resumed=resumed,
         done=counted(study.get_trials(deepcopy=False)),
         total=total,
@@ -338,13 +429,12 @@ def _one_trial(
     name: str,
     directory: Path,
     deadline: float | None,
-    on_event: Callable[[TrialEvent], None] | None,
+    on_event: Callable[[RunEvent], None] | None,
     done: int,
     total: int,
     baseline: frozenset[str],
-    storage: str | optuna.storages.BaseStorage,
-    next_trial: Callable[[], Claim],
-    write: bool,
+    *,
+    write: bool = True,
 ) -> tuple[str, list[RankedTrial]]:
     """Ask, train, record, keep the model if it may win, rewrite results.
 
@@ -352,33 +442,31 @@ def _one_trial(
     results are being written is held until they are consistent, then stops the run.
     """
     with held_interrupts() as held:
-        claimed = next_trial()
-        if isinstance(claimed, str):  # nothing to run now ("wait") or at all ("done")
-            return claimed, []
-        trial = claimed
+        popped = claim(study)
+        if popped is None:
+            ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
+            return "no_trials_left", _write(directory, study, spec, name) if write else ranked
+        trial = popped
         trial.set_user_attr("owner", owner())
+        for key, value in placement_attrs(0, setup.devices).items():
+            trial.set_user_attr(key, value)
+    if on_event is not None and not held:
+        on_event(TrialStarted(trial.number, 0, tuple(setup.devices), started_params(trial, setup)))
     model: keras.Model | None = None
     if held:
         result = _interrupted_result()
     else:
         try:
-            with heartbeat(storage, trial._trial_id):
+            with heartbeat(study, trial._trial_id):
                 _config, outcome = run_trial(trial, setup, deadline=deadline)
             result, model = outcome.result, outcome.model
             del outcome
         except KeyboardInterrupt:
             result = _interrupted_result()
     with held_interrupts() as held_late:
-        try:
-            frozen = record(study, trial, result, setup.objective)
-        except optuna.exceptions.UpdateFinishedTrialError:
-            # another worker took this trial for dead (no heartbeat within the grace period)
-            logger.warning(
-                "trial %d was marked failed by another worker; result dropped", trial.number
-            )
-            frozen = study.get_trials(deepcopy=False)[trial.number]
+        frozen = record_unless_failed(study, trial, result, setup.objective)
         ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
-        if write:  # workers keep no models: several may share this folder
+        if write:  # workers of a shared study keep no models: several may share this folder
             keep_models(directory, ranked, frozen.number, model)
         del model
         release_memory(since=baseline)
@@ -393,7 +481,7 @@ def _one_trial(
                 accuracy=result.accuracy,
                 wall_seconds=result.wall_seconds,
                 reason=frozen.user_attrs.get("reason"),
-                done=done + 1,
+                done=counted(study.get_trials(deepcopy=False)),
                 total=total,
                 best_accuracy=max((r.accuracy for r in ranked), default=None),
                 seconds_left=None if deadline is None else max(0.0, deadline - time.perf_counter()),

@@ -26,15 +26,7 @@ import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
-from autotune.spec import (
-    RunSpec,
-    SpecError,
-    StorageUrlError,
-    expand_storage_url,
-    is_server_url,
-    redact,
-)
-from autotune.spec._errors import Described
+from autotune.spec import is_server_url, redact
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +138,7 @@ def with_reconnect(call: Callable[[], _T], *, what: str, timeout: float) -> _T:
                 raise
             failures += 1
             if failures == 1:
-                cause = _first_line(error)
+                cause = first_line(error)
                 logger.warning("lost the database connection (%s); reconnecting", cause)
             logger.info("could not %s; retrying in %.1fs", what, delay)
             time.sleep(delay)
@@ -161,7 +153,7 @@ def with_reconnect(call: Callable[[], _T], *, what: str, timeout: float) -> _T:
         return result
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
     root: BaseException = error
     while root.__cause__ is not None:
         root = root.__cause__
@@ -262,20 +254,26 @@ for _name in _DATABASE_METHODS:
     setattr(ResilientRDBStorage, _name, _retrying(getattr(RDBStorage, _name)))
 
 
-def heartbeat_storage(storage: str | optuna.storages.BaseStorage) -> ResilientRDBStorage | None:
-    """The storage when it keeps heartbeats, else None."""
+def server_of(
+    where: optuna.Study | str | optuna.storages.BaseStorage,
+) -> ResilientRDBStorage | None:
+    """The database server storage behind a study or storage, else None (SQLite, journal)."""
+    storage: Any = where._storage if isinstance(where, optuna.Study) else where
+    storage = getattr(storage, "_backend", storage)  # Optuna wraps RDB storages in a cache
     return storage if isinstance(storage, ResilientRDBStorage) else None
 
 
 @contextmanager
-def heartbeat(storage: str | optuna.storages.BaseStorage, trial_id: int) -> Iterator[None]:
+def heartbeat(
+    where: optuna.Study | str | optuna.storages.BaseStorage, trial_id: int
+) -> Iterator[None]:
     """Send a running trial's heartbeats from a thread while the block runs.
 
     Optuna beats only inside ``study.optimize``; autotune drives trials with ask and tell, so
     it beats itself. A beat that fails (the database is away) is logged and tried again on the
     next beat; the thread never dies of it.
     """
-    beating = heartbeat_storage(storage)
+    beating = server_of(where)
     if beating is None:
         yield
         return
@@ -305,21 +303,13 @@ def _beat(storage: ResilientRDBStorage, trial_id: int, stop: threading.Event) ->
             failing = False
         except Exception as error:
             if not failing:
-                logger.warning("heartbeat of trial id %d failed: %s", trial_id, _first_line(error))
+                logger.warning("heartbeat of trial id %d failed: %s", trial_id, first_line(error))
             failing = True
         if stop.wait(timeout=1.0 if failing else interval):
             return
 
 
-def ask(study: optuna.Study) -> optuna.Trial:
-    """``study.ask()`` without Optuna's warning that heartbeats belong to ``optimize``
-    (autotune sends its own)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Heartbeat of storage")
-        return study.ask()
-
-
-def fail_stale_trials(study: optuna.Study, storage: str | optuna.storages.BaseStorage) -> list[int]:
+def fail_stale_trials(study: optuna.Study) -> list[int]:
     """Mark FAIL every running trial whose worker stopped sending heartbeats, and queue its
     configuration again.
 
@@ -329,7 +319,7 @@ def fail_stale_trials(study: optuna.Study, storage: str | optuna.storages.BaseSt
     ``max_retries`` times already. When several workers look at once, one of them wins each
     trial. Returns the numbers of the trials this call marked.
     """
-    beating = heartbeat_storage(storage)
+    beating = server_of(study)
     if beating is None:
         return []
     study_id = beating.get_study_id_from_name(study.study_name)
@@ -381,78 +371,3 @@ def _retry_configuration(
     clean.user_attrs = {"retry_of": frozen.number}
     callback(study, clean)
     logger.warning("trial %d: its configuration is queued to run again", frozen.number)
-
-
-def settings_of(spec: RunSpec) -> StorageSettings:
-    """The storage settings a run file asks for (``search.heartbeat_interval`` and co.)."""
-    search = spec.search
-    return StorageSettings(
-        heartbeat_interval=search.heartbeat_interval,
-        grace_period=search.grace_period,
-        max_retries=search.max_retries,
-    )
-
-
-def resolve_storage(
-    spec: RunSpec, flag: str | None, default: str
-) -> tuple[str | optuna.storages.BaseStorage, str]:
-    """The storage of a run: ``--storage``, else ``storage:``, else ``default``.
-
-    ``${VAR}`` references are expanded; a database server URL is opened (with heartbeats and
-    reconnection) and must be reachable.
-
-    Returns:
-        The storage (a URL for SQLite, an open storage for a database server) and its URL fit
-        to print.
-
-    Raises:
-        SpecError: a variable is unset, the database driver is missing, or the server cannot
-            be reached; the error names ``--storage`` or the run file's ``storage:`` line.
-    """
-    raw = flag or spec.storage
-    if raw is None:
-        return default, default
-
-    def error(expected: str, received: str) -> SpecError:
-        if flag:
-            return SpecError(expected=expected, received=received, key="--storage")
-        return SpecError.at(spec, ("storage",), expected=expected, received=Described(received))
-
-    try:
-        url = expand_storage_url(raw)
-    except StorageUrlError as problem:
-        raise error(problem.expected, problem.received) from None
-    if not is_server_url(url):
-        return url, redact(url)
-    try:
-        storage = open_server_storage(url, settings_of(spec))
-    except ImportError as problem:
-        raise error(
-            "an installed database driver (pip install 'autotune[postgres]')", str(problem)
-        ) from None
-    except Exception as problem:
-        raise error(
-            f"a database server autotune can reach at {redact(url)}", _first_line(problem)
-        ) from None
-    return storage, redact(url)
-
-
-def require_server(spec: RunSpec, flag: str | None, shown: str) -> None:
-    """Refuse a storage that cannot coordinate workers on many machines (``autotune worker``).
-
-    Raises:
-        SpecError: the storage is not a database server.
-    """
-    expected = "a database server URL every worker reaches, like postgresql://user@host/db"
-    hint = "SQLite files and journal storages keep no heartbeats, so dead workers go unseen"
-    if flag:
-        raise SpecError(expected=expected, received=repr(shown), key="--storage", hint=hint)
-    if spec.storage:
-        raise SpecError.at(spec, ("storage",), expected=expected, received=shown, hint=hint)
-    raise SpecError(
-        expected=expected,
-        received=Described("no storage"),
-        key="--storage",
-        file=spec.file,
-        hint="give --storage or storage: in the run file",
-    )

@@ -9,22 +9,30 @@ let any worker retry the trial of one that died.
 from __future__ import annotations
 
 import logging
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal
+from typing import TYPE_CHECKING
 
 import optuna
 from optuna.trial import TrialState
 
-from autotune.engine._reserve import pop, reserve
-from autotune.engine._server import ResilientRDBStorage, fail_stale_trials, with_reconnect
+from autotune.engine._objective import record
+from autotune.engine._reserve import pop, reserve, tickets
+from autotune.engine._server import (
+    fail_stale_trials,
+    server_of,
+    with_reconnect,
+)
+
+if TYPE_CHECKING:
+    from autotune.train import TrialResult
 
 logger = logging.getLogger(__name__)
 
-Claim = optuna.Trial | Literal["wait", "done"]
-"""What a worker gets when it asks for work: a running trial, ``wait`` (no reserved trial
-left, but trials of other workers still run and may need a retry) or ``done``."""
+TOTAL_ATTR = "autotune:total"
+"""Study user attr: the study-wide total the workers last reserved (``--trials``)."""
 
 
 def _lock_key(name: str) -> int:
@@ -40,12 +48,13 @@ def study_lock(storage: str | optuna.storages.BaseStorage, name: str) -> Iterato
 
     The lock lives in its own connection; a worker that dies releases it with its connection.
     """
-    if not isinstance(storage, ResilientRDBStorage):
+    server = server_of(storage)
+    if server is None:
         yield
         return
     import sqlalchemy
 
-    dialect = storage.engine.dialect.name
+    dialect = server.engine.dialect.name
     if dialect == "postgresql":
         take, give = "SELECT pg_advisory_lock(:key)", "SELECT pg_advisory_unlock(:key)"
         key: int | str = _lock_key(name)
@@ -58,12 +67,12 @@ def study_lock(storage: str | optuna.storages.BaseStorage, name: str) -> Iterato
         return
 
     def connect() -> sqlalchemy.engine.Connection:
-        connection = storage.engine.connect()
+        connection = server.engine.connect()
         connection.execute(sqlalchemy.text(take), {"key": key})
         return connection
 
     connection = with_reconnect(
-        connect, what="lock the study", timeout=storage.settings.reconnect_timeout
+        connect, what="lock the study", timeout=server.settings.reconnect_timeout
     )
     try:
         yield
@@ -77,30 +86,63 @@ def study_lock(storage: str | optuna.storages.BaseStorage, name: str) -> Iterato
             connection.close()
 
 
-def reserve_shared(
-    study: optuna.Study, storage: str | optuna.storages.BaseStorage, total: int
-) -> list[int]:
-    """``reserve`` the study's total under the study lock; fail stale trials first, so that the
-    running trials of dead workers are not counted as running."""
-    with study_lock(storage, study.study_name):
-        fail_stale_trials(study, storage)
+def reserve_shared(study: optuna.Study, total: int) -> list[int]:
+    """``reserve`` the study's total, under the study lock on a database server (where any
+    worker may reserve), after failing the stale trials of dead workers so that they are not
+    counted as running. The total is kept in the study for workers that retry trials later."""
+    if server_of(study) is None:
+        return reserve(study, total)
+    with study_lock(study._storage, study.study_name):
+        fail_stale_trials(study)
+        if study.user_attrs.get(TOTAL_ATTR) != total:
+            study.set_user_attr(TOTAL_ATTR, total)
         return reserve(study, total)
 
 
-def claim(study: optuna.Study, storage: str | optuna.storages.BaseStorage, total: int) -> Claim:
-    """Take the next reserved trial for this worker.
+def claim(study: optuna.Study) -> optuna.Trial | None:
+    """Take the next reserved trial (``pop``), or None when none is left.
 
-    Stale trials of dead workers are failed first and their configurations queued again (a
-    retry holds a reservation; when a configuration is out of retries the slot goes to a new
-    trial), so the study ends with exactly ``total`` counted trials.
+    On a database server, the stale trials of dead workers are failed first and their
+    configurations queued again (a retry holds a reservation; a configuration out of retries
+    gives its slot to a new trial), so the study ends with exactly its total counted trials.
     """
-    if fail_stale_trials(study, storage):
-        reserve_shared(study, storage, total)
-    trial = pop(study)
-    if trial is not None:
-        return trial
-    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    return "wait" if running else "done"
+    if fail_stale_trials(study):
+        total = study.user_attrs.get(TOTAL_ATTR)
+        if isinstance(total, int):
+            reserve_shared(study, total)
+    return pop(study)
+
+
+def wait_for_others(study: optuna.Study, *, deadline: float | None) -> bool:
+    """With no reserved trial left, wait while other workers' trials run: one of them may die
+    and need its configuration run again.
+
+    Returns:
+        True when a reserved trial appeared (run again), False when no trial runs anywhere
+        or the deadline (a ``time.perf_counter()`` value) passed.
+    """
+    storage = server_of(study)
+    if storage is None or tickets(study):  # not drained: the run stopped for another reason
+        return False
+    interval = min(5.0, float(storage.settings.heartbeat_interval))
+    logged = False
+    while deadline is None or time.perf_counter() < deadline:
+        if fail_stale_trials(study):
+            total = study.user_attrs.get(TOTAL_ATTR)
+            if isinstance(total, int):
+                reserve_shared(study, total)
+        if tickets(study):
+            return True
+        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        if not running:
+            return False
+        if not logged:
+            logger.warning(
+                "no trial left to start; waiting for %d trials of other workers", len(running)
+            )
+            logged = True
+        time.sleep(interval)
+    return False
 
 
 def sampler_offset() -> int:
@@ -110,3 +152,20 @@ def sampler_offset() -> int:
     import socket
 
     return zlib.crc32(f"{socket.gethostname()}:{os.getpid()}".encode()) % 1_000_003
+
+
+def record_unless_failed(
+    study: optuna.Study, trial: optuna.Trial, result: TrialResult, objective: str
+) -> optuna.trial.FrozenTrial:
+    """``record`` the trial, unless another worker has already failed it for want of
+    heartbeats (this worker was cut off from the database past the grace period): then its
+    configuration is queued again and this result is dropped, with a warning."""
+    try:
+        return record(study, trial, result, objective)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        logger.warning(
+            "trial %d was marked failed by another worker (no heartbeat within the grace "
+            "period); its result is dropped and its configuration runs again",
+            trial.number,
+        )
+        return study.get_trials(deepcopy=False)[trial.number]

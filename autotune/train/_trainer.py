@@ -14,6 +14,7 @@ import keras
 import tensorflow as tf
 
 from autotune.train._callbacks import Reporter, TrialMonitor
+from autotune.train._replicas import pin_for_replicas, scaled_learning_rate
 from autotune.train._result import TrialResult
 from autotune.train._strategy import strategy_for
 
@@ -31,10 +32,13 @@ class TrainOutcome:
     model: keras.Model | None
 
 
-def make_optimizer(config: TrialConfig) -> keras.optimizers.Optimizer:
+def make_optimizer(
+    config: TrialConfig, *, learning_rate: float | None = None
+) -> keras.optimizers.Optimizer:
     """The optimizer named by ``config.optimizer`` with ``config.learning_rate``.
 
-    ``momentum`` is read by sgd and rmsprop when present.
+    ``momentum`` is read by sgd and rmsprop when present; ``learning_rate`` overrides the
+    config's (a rate scaled with the batch size).
 
     Example:
         >>> from autotune.space import TrialConfig
@@ -43,7 +47,7 @@ def make_optimizer(config: TrialConfig) -> keras.optimizers.Optimizer:
         'SGD'
     """
     name = config.get("optimizer", "adam")
-    lr = float(config.get("learning_rate", 1e-3))
+    lr = float(config.get("learning_rate", 1e-3)) if learning_rate is None else learning_rate
     momentum = float(config.get("momentum") or 0.0)
     if name == "adam":
         return keras.optimizers.Adam(learning_rate=lr)
@@ -75,6 +79,8 @@ def fit(
     deadline: float | None = None,
     started_at: float | None = None,
     steps_per_execution: int = 1,
+    scale_lr_with_batch: str = "none",
+    lr_reference_batch: int = 256,
 ) -> TrainOutcome:
     """Build, compile and train one trial's model, and measure it.
 
@@ -96,7 +102,11 @@ def fit(
         deadline: a ``time.perf_counter()`` value at which training stops.
         started_at: ``time.perf_counter()`` when the trial began (defaults to now); the
             result's wall seconds and curve are measured from it.
-        steps_per_execution: batches run per call into the compiled graph.
+        steps_per_execution: batches run per call into the compiled graph (pinned to 1 on
+            several devices, see ``pin_for_replicas``).
+        scale_lr_with_batch: ``none``, or ``linear``: the learning rate scales with the global
+            batch size relative to ``lr_reference_batch`` (see ``scaled_learning_rate``).
+        lr_reference_batch: the batch size the searched learning rate is meant for.
 
     Returns:
         The result and, unless building the model failed, the model.
@@ -106,16 +116,34 @@ def fit(
     model: keras.Model | None = None
     end, reason = "complete", None
     strategy_name = ""
+    steps_per_execution, jit_compile, pinned = pin_for_replicas(
+        len(devices), steps_per_execution=steps_per_execution, jit_compile=False
+    )
+    batch_size = int(config.get("batch_size", 32))
+    learning_rate = scaled_learning_rate(
+        float(config.get("learning_rate", 1e-3)),
+        batch_size=batch_size,
+        rule=scale_lr_with_batch,
+        reference_batch=lr_reference_batch,
+    )
+    extras: dict[str, Any] = {
+        "replicas": len(devices),
+        "per_replica_batch": batch_size / len(devices),
+        "learning_rate_used": learning_rate,
+    }
+    if pinned:
+        extras["pinned"] = pinned
+        logger.info("pinned for %d replicas: %s", len(devices), pinned)
     try:
         strategy, strategy_name = strategy_for(devices)
         with strategy.scope():
             model = build_model()
             model.compile(
-                optimizer=make_optimizer(config),
+                optimizer=make_optimizer(config, learning_rate=learning_rate),
                 loss="sparse_categorical_crossentropy",
                 metrics=["accuracy"],
                 steps_per_execution=steps_per_execution,
-                jit_compile=False,
+                jit_compile=jit_compile,
             )
             _build_state(model, validation)
         model.fit(
@@ -140,7 +168,8 @@ def fit(
         reason = "the study's time budget ran out"
     elif end == "pruned":
         reason = f"pruned after epoch {len(monitor.curve)}"
-    result = _measure(monitor, started, train_examples, devices, end, reason, strategy_name)
+    extras["strategy"] = strategy_name
+    result = _measure(monitor, started, train_examples, devices, end, reason, extras)
     return TrainOutcome(result=result, model=model)
 
 
@@ -151,7 +180,7 @@ def _measure(
     devices: Sequence[str],
     end: str,
     reason: str | None,
-    strategy_name: str,
+    extras: dict[str, Any],
 ) -> TrialResult:
     epochs = len(monitor.curve)
     phases = monitor.train_phase_seconds
@@ -172,7 +201,7 @@ def _measure(
         devices=tuple(devices),
         end=end,
         reason=reason,
-        extras={"strategy": strategy_name},
+        extras=extras,
     )
 
 
