@@ -65,7 +65,9 @@ def _worker(
     try:
         _work(mode, url, trials, share, cost, q, ready, go)
     except BaseException as error:  # tell the parent rather than leave it waiting
-        ready.put(f"{type(error).__name__}: {error}")
+        text = f"{type(error).__name__}: {error}"
+        ready.put(text)
+        q.put(text)
         raise
 
 
@@ -74,9 +76,8 @@ def _work(
 ) -> None:
     import optuna
 
-    from autotune.engine._reserve import reserve
     from autotune.engine._server import heartbeat, open_server_storage
-    from autotune.engine._shared import claim, study_lock
+    from autotune.engine._shared import claim, reserve_shared, study_lock
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     if mode == "autotune":
@@ -97,18 +98,13 @@ def _work(
     started = time.perf_counter()
     seconds: list[float] = []
     if mode == "autotune":
-        with study_lock(storage, "bench"):
-            reserve(study, trials)
+        reserve_shared(study, trials)
         while True:
             begun = time.perf_counter()
-            got = claim(study, storage, trials)
-            if got == "done":
+            got = claim(study)
+            if got is None:
                 break
-            if got == "wait":
-                time.sleep(0.05)
-                continue
-            assert not isinstance(got, str)
-            with heartbeat(storage, got._trial_id):
+            with heartbeat(study, got._trial_id):
                 value = _objective_io(got, cost)
             study.tell(got, value)
             seconds.append(time.perf_counter() - begun)
@@ -163,6 +159,9 @@ def measure(
         started = time.perf_counter()
         go.set()
         results = [queue.get(timeout=600) for _ in procs]
+        failed = [r for r in results if isinstance(r, str)]
+        if failed:
+            raise RuntimeError(f"a worker failed: {failed[0]}")
         wall = time.perf_counter() - started
         for proc in procs:
             proc.join(timeout=60)
