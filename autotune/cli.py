@@ -277,19 +277,19 @@ def _studies(args: argparse.Namespace) -> int:
         errors.print(f"error: {error}", soft_wrap=True)
         return EXIT_USAGE
     table = Table(title="studies")
-    for column in ("study", "directions", "complete", "pruned", "fail", "running", "waiting"):
-        table.add_column(column, justify="left" if column in ("study", "directions") else "right")
-    table.add_column("best", justify="right")
+    for column in ("study", "goal", "complete", "pruned", "fail", "running", "waiting"):
+        table.add_column(column, justify="left" if column in ("study", "goal") else "right")
+    table.add_column("best", justify="right", no_wrap=True)
     for row in summaries:
         if row.pareto_size is not None:
-            best = f"{row.pareto_size} on the Pareto front"
+            best = f"Pareto: {row.pareto_size}"
         elif row.best_number is not None and row.best_value is not None:
-            best = f"trial {row.best_number}: {row.best_value:.4g}"
+            best = f"#{row.best_number}: {row.best_value:.4g}"
         else:
             best = "-"
         table.add_row(
             row.name,
-            ", ".join(row.directions),
+            ",".join(d[:3] for d in row.directions),
             *(
                 str(row.states.get(s, 0))
                 for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")

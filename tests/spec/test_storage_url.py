@@ -90,3 +90,16 @@ def test_unreachable_server_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["run", str(path), "--storage", url, "--results-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "a database server autotune can reach" in err and "Traceback" not in err
+
+
+def test_grace_period_must_exceed_the_heartbeat_interval(tmp_path: Path) -> None:
+    from autotune.spec import SpecError
+
+    path = tmp_path / "run.yaml"
+    path.write_text(
+        "data: {dataset: digits}\nsearch:\n  heartbeat_interval: 10\n  grace_period: 10\n"
+    )
+    with pytest.raises(SpecError) as caught:
+        load_run_file(path)
+    assert caught.value.key == "search.grace_period"
+    assert caught.value.line == 4
