@@ -73,7 +73,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 def test_three_workers_run_exactly_the_total(run_file: Callable[..., Path], database: str) -> None:
-    path = run_file(train={"epochs": 2}, search={"sampler": "random", "trials": 12})
+    path = run_file(train={"epochs": 1}, search={"sampler": "random", "trials": 12})
     workers = _workers(path, database, 3)
     _finish(workers, timeout=400)
 
@@ -159,7 +159,7 @@ def test_workers_ride_out_a_database_restart(run_file: Callable[..., Path], data
     path = run_file(
         data={"train_size": 600},
         train={"epochs": 4},
-        search={"sampler": "random", "trials": 6, "heartbeat_interval": 1, "grace_period": 60},
+        search={"sampler": "random", "trials": 4, "heartbeat_interval": 1, "grace_period": 60},
     )
     workers = _workers(path, database, 2)
     try:
@@ -183,7 +183,7 @@ def test_workers_ride_out_a_database_restart(run_file: Callable[..., Path], data
                 worker.kill()
 
     trials = _study(database).get_trials(deepcopy=False)
-    assert _counted(trials) == 6
+    assert _counted(trials) == 4
     assert all(t.state in FINISHED for t in trials)
     assert any("lost the database connection" in log for log in logs), logs
     assert any("reconnected to the database" in log for log in logs), logs
