@@ -102,15 +102,33 @@ def reserve_shared(study: optuna.Study, total: int) -> list[int]:
 def claim(study: optuna.Study) -> optuna.Trial | None:
     """Take the next reserved trial (``pop``), or None when none is left.
 
-    On a database server, the stale trials of dead workers are failed first and their
+    On a database server, the stale trials of dead workers are failed first (at most once per
+    heartbeat interval per process: a trial goes stale only after the grace period) and their
     configurations queued again (a retry holds a reservation; a configuration out of retries
     gives its slot to a new trial), so the study ends with exactly its total counted trials.
     """
+    _check_stale(study)
+    return pop(study)
+
+
+_last_check: dict[str, float] = {}
+
+
+def _check_stale(study: optuna.Study, *, always: bool = False) -> None:
+    storage = server_of(study)
+    if storage is None:
+        return
+    now = time.monotonic()
+    if (
+        not always
+        and now - _last_check.get(study.study_name, -1e9) < storage.settings.heartbeat_interval
+    ):
+        return
+    _last_check[study.study_name] = now
     if fail_stale_trials(study):
         total = study.user_attrs.get(TOTAL_ATTR)
         if isinstance(total, int):
             reserve_shared(study, total)
-    return pop(study)
 
 
 def wait_for_others(study: optuna.Study, *, deadline: float | None) -> bool:
@@ -127,10 +145,7 @@ def wait_for_others(study: optuna.Study, *, deadline: float | None) -> bool:
     interval = min(5.0, float(storage.settings.heartbeat_interval))
     logged = False
     while deadline is None or time.perf_counter() < deadline:
-        if fail_stale_trials(study):
-            total = study.user_attrs.get(TOTAL_ATTR)
-            if isinstance(total, int):
-                reserve_shared(study, total)
+        _check_stale(study, always=True)
         if tickets(study):
             return True
         running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
