@@ -352,44 +352,46 @@ def run(
             write=rewrite,
             sampler_offset=sampler_offset() if shared else 0,
         )
-    while True:  # once; on a database server, again while other machines' trials may retry
-        if pool is not None:
+    if pool is not None:
+        interrupted = pool.run()
+        # a database server: other machines' trials still run and one may need a retry
+        while not interrupted and wait_for_others(study, deadline=deadline):
             interrupted = pool.run()
-        while pool is None:
-            done = counted(study.get_trials(deepcopy=False))
-            if deadline is not None and time.perf_counter() >= deadline:
-                break
-            if exhausted(study):
-                logger.warning("the grid is exhausted after %d trials; stopping", done)
-                break
-            left = None if deadline is None else deadline - time.perf_counter()
-            expected = expected_seconds(study.get_trials(deepcopy=False))
-            if not can_start(left, expected):
-                logger.warning(
-                    "stopping: a trial takes about %.0fs and %.0fs of the budget are left",
-                    expected,
-                    left,
-                )
-                break
-            outcome_end, ranked = _one_trial(
-                study,
-                setup,
-                spec,
-                name,
-                directory,
-                deadline,
-                on_event,
-                done,
-                total,
-                baseline,
-                write=write,
+    while pool is None:
+        done = counted(study.get_trials(deepcopy=False))
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
+        if exhausted(study):
+            logger.warning("the grid is exhausted after %d trials; stopping", done)
+            break
+        left = None if deadline is None else deadline - time.perf_counter()
+        expected = expected_seconds(study.get_trials(deepcopy=False))
+        if not can_start(left, expected):
+            logger.warning(
+                "stopping: a trial takes about %.0fs and %.0fs of the budget are left",
+                expected,
+                left,
             )
-            if outcome_end == "no_trials_left":
-                break
-            if outcome_end == "interrupted":
-                interrupted = True
-                break
-        if interrupted or not wait_for_others(study, deadline=deadline):
+            break
+        outcome_end, ranked = _one_trial(
+            study,
+            setup,
+            spec,
+            name,
+            directory,
+            deadline,
+            on_event,
+            done,
+            total,
+            baseline,
+            write=write,
+        )
+        if outcome_end == "no_trials_left":
+            if wait_for_others(study, deadline=deadline):  # a retry of another machine's trial
+                continue
+            break
+        if outcome_end == "interrupted":
+            interrupted = True
             break
     if pool is not None:
         dataset = load_dataset(spec.data, seed=seed) if spec.data.test and write else None
