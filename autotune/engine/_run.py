@@ -16,7 +16,8 @@ from autotune.engine._connect import require_server, resolve_storage
 from autotune.engine._interrupts import held_interrupts
 from autotune.engine._models import evaluate_test, keep_models
 from autotune.engine._objective import TrialSetup, run_trial
-from autotune.engine._planner import can_start, expected_seconds
+from autotune.engine._planner import may_start, reachable
+from autotune.engine._review import refresh_note, write_report_safely
 from autotune.engine._server import heartbeat
 from autotune.engine._shared import (
     claim,
@@ -29,7 +30,6 @@ from autotune.engine._shared import (
 from autotune.engine._study import (
     counted,
     default_storage,
-    exhausted,
     make_pruner,
     make_sampler,
     mark_abandoned,
@@ -38,7 +38,7 @@ from autotune.engine._study import (
     study_exists,
 )
 from autotune.engine._worker import started_params
-from autotune.engine._workers import worker_plan
+from autotune.engine._workers import run_pool, worker_plan
 from autotune.models import choose_family
 from autotune.results import rank_trials, write_results
 from autotune.space import IMAGE_ONLY_OPS, Choice, Fixed, Space
@@ -56,7 +56,6 @@ if TYPE_CHECKING:
     import keras
 
     from autotune.data import Dataset
-    from autotune.engine._workers import Pool
     from autotune.results import RankedTrial
 
 logger = logging.getLogger(__name__)
@@ -254,14 +253,12 @@ def run(
 ) -> RunReport:
     """Run (or resume) the study a run file describes, and write its results.
 
-    The missing trials are reserved up front (``autotune.engine._reserve``), so the study ends
-    with exactly ``trials`` counted trials however many workers run them. Trials run one after
-    another in this process, or in worker processes pinned to their devices when the machine
-    has several device groups, ``--workers`` asks for them, or ``train.trial_timeout`` /
-    ``train.worker_rss_limit`` need a process that can be replaced. No trial starts that the
-    planner expects to end after the budget. A trial's failure is recorded on that trial and
-    the run goes on. Ctrl-C stops the running trials (recorded as PRUNED, reason
-    ``interrupted``), writes the results and returns with ``interrupted=True``.
+    The missing trials are reserved up front, so the study ends with exactly ``trials``
+    counted trials however many processes run them: this one, or worker processes pinned to
+    their devices (``autotune.engine._workers``). No trial starts that the planner expects to
+    end after the budget. A trial's failure is recorded on that trial and the run goes on.
+    Ctrl-C stops the running trials (PRUNED, reason ``interrupted``), writes the results and
+    returns with ``interrupted=True``.
 
     Raises:
         SpecError: the run file cannot run as written (data, space, existing study).
@@ -293,7 +290,7 @@ def run(
         Path(storage.removeprefix("sqlite:///").split("?", 1)[0]).parent.mkdir(
             parents=True, exist_ok=True
         )
-    dataset: Dataset | None = prepared.dataset
+    dataset = prepared.dataset
     document = spec.model_dump(mode="json")
     document["study"] = name
     with study_lock(storage, name):
@@ -309,11 +306,11 @@ def run(
     directory.mkdir(parents=True, exist_ok=True)
     # On a database server, heartbeats find dead workers of any machine (and retry their trials)
     abandoned = [] if shared else mark_abandoned(study)
-    reserve_shared(study, total)
+    reserve_shared(study, reachable(total, prepared.space, grid=spec.search.sampler == "grid"))
     baseline = gradient_names()
     setup = TrialSetup(
         space=prepared.space,
-        dataset=prepared.dataset,
+        dataset=dataset,
         family=prepared.family,
         epochs=spec.train.epochs,
         devices=prepared.devices,
@@ -332,13 +329,9 @@ def run(
 
     ranked: list[RankedTrial] = rewrite()
     interrupted = False
-    pool: Pool | None = None
     if plan:
-        from autotune.engine._workers import Pool
-
-        del dataset, prepared, setup  # the workers load their own
-        budget_left = None if deadline is None else deadline - time.perf_counter()
-        pool = Pool(
+        left = None if deadline is None else deadline - time.perf_counter()
+        interrupted = run_pool(
             study,
             spec=spec,
             name=name,
@@ -346,33 +339,34 @@ def run(
             total=total,
             seed=seed,
             plan=plan,
-            deadline=None if budget_left is None else time.time() + budget_left,
+            deadline=None if left is None else time.time() + left,
             directory=directory,
             on_event=on_event,
             write=rewrite,
             sampler_offset=sampler_offset() if shared else 0,
         )
-    if pool is not None:
-        interrupted = pool.run()
         # a database server: other machines' trials still run and one may need a retry
         while not interrupted and wait_for_others(study, deadline=deadline):
-            interrupted = pool.run()
-    while pool is None:
-        done = counted(study.get_trials(deepcopy=False))
-        if deadline is not None and time.perf_counter() >= deadline:
-            break
-        if exhausted(study):
-            logger.warning("the grid is exhausted after %d trials; stopping", done)
-            break
-        left = None if deadline is None else deadline - time.perf_counter()
-        expected = expected_seconds(study.get_trials(deepcopy=False))
-        if not can_start(left, expected):
-            logger.warning(
-                "stopping: a trial takes about %.0fs and %.0fs of the budget are left",
-                expected,
-                left,
+            left = None if deadline is None else deadline - time.perf_counter()
+            interrupted = run_pool(
+                study,
+                spec=spec,
+                name=name,
+                storage=resolved.url,
+                total=total,
+                seed=seed,
+                plan=plan,
+                deadline=None if left is None else time.time() + left,
+                directory=directory,
+                on_event=on_event,
+                write=rewrite,
+                sampler_offset=sampler_offset() if shared else 0,
             )
-            break
+        ranked = rewrite()
+    while not plan and may_start(
+        study, None if deadline is None else deadline - time.perf_counter()
+    ):
+        done = counted(study.get_trials(deepcopy=False))
         outcome_end, ranked = _one_trial(
             study,
             setup,
@@ -386,21 +380,18 @@ def run(
             baseline,
             write=write,
         )
-        if outcome_end == "no_trials_left":
-            if wait_for_others(study, deadline=deadline):  # a retry of another machine's trial
-                continue
+        if outcome_end == "no_trials_left" and wait_for_others(study, deadline=deadline):
+            continue  # a retry of another machine's trial
+        if outcome_end in ("no_trials_left", "interrupted"):
+            interrupted = outcome_end == "interrupted"
             break
-        if outcome_end == "interrupted":
-            interrupted = True
-            break
-    if pool is not None:
-        dataset = load_dataset(spec.data, seed=seed) if spec.data.test and write else None
-        ranked = rewrite()
     test_accuracy = None
-    if not interrupted and dataset is not None and write:
+    if write and not interrupted:
         test_accuracy = evaluate_test(spec, study, dataset, directory, ranked)
     if test_accuracy is not None:
         ranked = rewrite()
+    if write:
+        write_report_safely(directory, study, spec)
     files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix != ".tmp")
     return RunReport(
         study=name,
@@ -508,4 +499,6 @@ def _interrupted_result() -> TrialResult:
 def _write(directory: Path, study: optuna.Study, spec: RunSpec, name: str) -> list[RankedTrial]:
     ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
     best = fixed_run_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
-    return write_results(directory, study, spec.rank, best_run_file=best).ranked
+    ranked = write_results(directory, study, spec.rank, best_run_file=best).ranked
+    refresh_note(study, spec, ranked)
+    return ranked

@@ -3,6 +3,7 @@
 from autotune.train._callbacks import Reporter, TrialMonitor
 from autotune.train._devices import (
     WorkerDevices,
+    allow_memory_growth,
     configure_tensorflow,
     cores,
     describe_devices,
@@ -29,6 +30,7 @@ __all__ = [
     "TrialMonitor",
     "TrialResult",
     "WorkerDevices",
+    "allow_memory_growth",
     "configure_tensorflow",
     "cores",
     "describe_devices",
