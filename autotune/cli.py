@@ -101,6 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes (default: one per device group; CPU: trials run in-process)",
     )
 
+    worker = sub.add_parser(
+        "worker",
+        help="join (or create) a study on a database server and run its trials here",
+        description="Start one on every machine: together they run --trials N in all, "
+        "then stop. `autotune run` or `autotune report` ranks the study.",
+    )
+    for action in run._actions[1:]:  # the same flags as run, without -h
+        worker._add_action(action)
+
     validate = sub.add_parser("validate", help="check a run file and print the resolved space")
     validate.add_argument("file", type=Path)
 
@@ -108,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("target", help="a results/<study> folder or an Optuna storage URL")
     report.add_argument("--study", help="the study (when the storage holds several)")
     report.add_argument("--results-dir", type=Path, default=Path("results"))
+
+    studies = sub.add_parser("studies", help="list the studies in a storage")
+    studies.add_argument("target", help="an Optuna storage URL or a results/<study> folder")
 
     dashboard = sub.add_parser("dashboard", help="open Optuna Dashboard on a study")
     dashboard.add_argument("target", help="a results/<study> folder or an Optuna storage URL")
@@ -128,10 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
-        if args.command == "run":
+        if args.command in ("run", "worker"):
             return _run(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "studies":
+            return _studies(args)
         return _dashboard(args)
     except SpecError as error:
         errors.print(f"[red]error:[/red] {error}", markup=True, soft_wrap=True)
@@ -165,15 +179,22 @@ def _run(args: argparse.Namespace) -> int:
         results_dir=args.results_dir,
         seed=args.seed,
         workers=args.workers,
+        worker=args.command == "worker",
     )
     from autotune._progress import Progress
 
-    console.print(f"autotune: running [bold]{args.file}[/bold]")
+    console.print(f"autotune: {args.command}: [bold]{args.file}[/bold]")
     total = args.trials or spec.search.trials
     budget = args.budget if args.budget is not None else spec.search.budget
     with Progress(console, total=total, budget=budget) as progress:
         report = run(spec, options, on_event=progress)
-    _print_summary(report)
+    if options.worker:
+        console.print(
+            f"worker stopped: the study {report.study!r} holds {report.done}/{report.total} trials"
+        )
+        console.print(f"storage: {report.storage}")
+    else:
+        _print_summary(report)
     return EXIT_INTERRUPTED if report.interrupted else EXIT_OK
 
 
@@ -241,6 +262,38 @@ def _report(args: argparse.Namespace) -> int:
         console.print(f"wrote {path}", soft_wrap=True)
     if written.report is not None:
         _print_review(written.report.html.parent, written.files)
+    return EXIT_OK
+
+
+def _studies(args: argparse.Namespace) -> int:
+    from autotune.results import list_studies
+
+    try:
+        summaries = list_studies(args.target)
+    except ValueError as error:
+        errors.print(f"error: {error}", soft_wrap=True)
+        return EXIT_USAGE
+    table = Table(title="studies")
+    for column in ("study", "goal", "complete", "pruned", "fail", "running", "waiting"):
+        table.add_column(column, justify="left" if column in ("study", "goal") else "right")
+    table.add_column("best", justify="right", no_wrap=True)
+    for row in summaries:
+        if row.pareto_size is not None:
+            best = f"Pareto: {row.pareto_size}"
+        elif row.best_number is not None and row.best_value is not None:
+            best = f"#{row.best_number}: {row.best_value:.4g}"
+        else:
+            best = "-"
+        table.add_row(
+            row.name,
+            ",".join(d[:3] for d in row.directions),
+            *(
+                str(row.states.get(s, 0))
+                for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
+            ),
+            best,
+        )
+    console.print(table if summaries else "no studies")
     return EXIT_OK
 
 

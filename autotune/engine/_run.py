@@ -13,12 +13,21 @@ import optuna
 
 from autotune.data import DataError, load_dataset
 from autotune.engine._code import code_of
+from autotune.engine._connect import require_server, resolve_storage
 from autotune.engine._interrupts import held_interrupts
 from autotune.engine._models import evaluate_test, keep_models
-from autotune.engine._objective import TrialBody, TrialSetup, record, run_trial
+from autotune.engine._objective import TrialBody, TrialSetup, run_trial
 from autotune.engine._planner import may_start, reachable
-from autotune.engine._reserve import pop, reserve
 from autotune.engine._review import refresh_note, write_report_safely
+from autotune.engine._server import heartbeat
+from autotune.engine._shared import (
+    claim,
+    record_unless_failed,
+    reserve_shared,
+    sampler_offset,
+    study_lock,
+    wait_for_others,
+)
 from autotune.engine._study import (
     counted,
     default_storage,
@@ -66,6 +75,8 @@ class RunOptions:
         seed: the run's seed (default: ``seed:``).
         workers: worker processes sharing the study (default: one per device group; on a
             CPU-only machine, trials run in this process).
+        worker: join the study as one of many workers (``autotune worker``; a database
+            server storage): run trials until the study holds its total, write no files.
     """
 
     trials: int | None = None
@@ -75,6 +86,7 @@ class RunOptions:
     results_dir: Path = Path("results")
     seed: int | None = None
     workers: int | None = None
+    worker: bool = False
 
 
 @dataclass(frozen=True)
@@ -284,7 +296,10 @@ def run(
     seed = spec.seed if options.seed is None else options.seed
     name = study_name(spec, options)
     directory = options.results_dir / name
-    storage = options.storage or spec.storage or default_storage(directory)
+    resolved = resolve_storage(spec, options.storage, default_storage(directory))
+    storage, shared = resolved.storage, resolved.server  # shared: workers on many machines
+    if options.worker and not shared:
+        require_server(spec, options.storage, resolved.shown)
     total = options.trials or spec.search.trials
     budget = options.budget if options.budget is not None else spec.search.budget
     deadline = None if budget is None else run_started + budget
@@ -295,10 +310,11 @@ def run(
     prepared = prepare_with(
         spec,
         seed=seed,
-        sampler_seed=seed + _existing_trials(storage, name),
+        sampler_seed=seed + _existing_trials(storage, name) + (sampler_offset() if shared else 0),
         devices=plan[0].trial_devices() if plan else None,
+        parallel=shared,
     )
-    if storage.startswith("sqlite:///"):
+    if isinstance(storage, str) and storage.startswith("sqlite:///"):
         Path(storage.removeprefix("sqlite:///").split("?", 1)[0]).parent.mkdir(
             parents=True, exist_ok=True
         )
@@ -306,19 +322,21 @@ def run(
     document = spec.model_dump(mode="json")
     document.update(prepared.document)
     document["study"] = name
-    study, resumed = open_study(
-        spec,
-        prepared.space,
-        name=name,
-        storage=storage,
-        sampler=prepared.sampler,
-        pruner=prepared.pruner,
-        spec_document=document,
-        objectives=prepared.objectives,
-    )
+    with study_lock(storage, name):
+        study, resumed = open_study(
+            spec,
+            prepared.space,
+            name=name,
+            storage=storage,
+            sampler=prepared.sampler,
+            pruner=prepared.pruner,
+            spec_document=document,
+            objectives=prepared.objectives,
+        )
     directory.mkdir(parents=True, exist_ok=True)
-    abandoned = mark_abandoned(study)
-    reserve(study, reachable(total, prepared.space, grid=spec.search.sampler == "grid"))
+    # On a database server, heartbeats find dead workers of any machine (and retry their trials)
+    abandoned = [] if shared else mark_abandoned(study)
+    reserve_shared(study, reachable(total, prepared.space, grid=spec.search.sampler == "grid"))
     baseline = gradient_names()
     setup = TrialSetup(
         space=prepared.space,
@@ -335,7 +353,14 @@ def run(
     )
     best_file = prepared.best_file
     own_code = prepared.body is not None  # the model may not be autotune's: no test evaluation
-    ranked: list[RankedTrial] = _write(directory, study, spec, name, best_file)
+    write = not options.worker  # a worker of a shared study writes no files
+
+    def rewrite() -> list[RankedTrial]:
+        if write:
+            return _write(directory, study, spec, name, best_file)
+        return rank_trials(study.get_trials(deepcopy=False), spec.rank)
+
+    ranked: list[RankedTrial] = rewrite()
     interrupted = False
     if plan:
         left = None if deadline is None else deadline - time.perf_counter()
@@ -343,16 +368,34 @@ def run(
             study,
             spec=spec,
             name=name,
-            storage=storage,
+            storage=resolved.url,
             total=total,
             seed=seed,
             plan=plan,
             deadline=None if left is None else time.time() + left,
             directory=directory,
             on_event=on_event,
-            write=lambda: _write(directory, study, spec, name, best_file),
+            write=rewrite,
+            sampler_offset=sampler_offset() if shared else 0,
         )
-        ranked = _write(directory, study, spec, name, best_file)
+        # a database server: other machines' trials still run and one may need a retry
+        while not interrupted and wait_for_others(study, deadline=deadline):
+            left = None if deadline is None else deadline - time.perf_counter()
+            interrupted = run_pool(
+                study,
+                spec=spec,
+                name=name,
+                storage=resolved.url,
+                total=total,
+                seed=seed,
+                plan=plan,
+                deadline=None if left is None else time.time() + left,
+                directory=directory,
+                on_event=on_event,
+                write=rewrite,
+                sampler_offset=sampler_offset() if shared else 0,
+            )
+        ranked = rewrite()
     while not plan and may_start(
         study, None if deadline is None else deadline - time.perf_counter()
     ):
@@ -369,21 +412,25 @@ def run(
             total,
             baseline,
             best_file=best_file,
+            write=write,
         )
+        if outcome_end == "no_trials_left" and wait_for_others(study, deadline=deadline):
+            continue  # a retry of another machine's trial
         if outcome_end in ("no_trials_left", "interrupted"):
             interrupted = outcome_end == "interrupted"
             break
     test_accuracy = None
-    if not interrupted and dataset is not None and not own_code and spec.data is not None:
+    if write and not interrupted and dataset is not None and not own_code and spec.data is not None:
         test_accuracy = evaluate_test(spec, study, dataset, directory, ranked)
     if test_accuracy is not None:
-        ranked = _write(directory, study, spec, name, best_file)
-    write_report_safely(directory, study, spec)
+        ranked = rewrite()
+    if write:
+        write_report_safely(directory, study, spec)
     files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix != ".tmp")
     return RunReport(
         study=name,
         directory=directory,
-        storage=storage,
+        storage=resolved.shown,
         resumed=resumed,
         done=counted(study.get_trials(deepcopy=False)),
         total=total,
@@ -396,7 +443,7 @@ def run(
     )
 
 
-def _existing_trials(storage: str, name: str) -> int:
+def _existing_trials(storage: str | optuna.storages.BaseStorage, name: str) -> int:
     if not study_exists(storage, name):
         return 0
     return len(optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False))
@@ -415,6 +462,7 @@ def _one_trial(
     baseline: frozenset[str],
     *,
     best_file: BestFile = fixed_run_file,
+    write: bool = True,
 ) -> tuple[str, list[RankedTrial]]:
     """Ask, train, record, keep the model if it may win, rewrite results.
 
@@ -422,9 +470,12 @@ def _one_trial(
     results are being written is held until they are consistent, then stops the run.
     """
     with held_interrupts() as held:
-        popped = pop(study)
+        popped = claim(study)
         if popped is None:
-            return "no_trials_left", _write(directory, study, spec, name, best_file)
+            ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
+            if write:
+                ranked = _write(directory, study, spec, name, best_file)
+            return "no_trials_left", ranked
         trial = popped
         trial.set_user_attr("owner", owner())
         for key, value in placement_attrs(0, setup.devices).items():
@@ -436,18 +487,21 @@ def _one_trial(
         result = _interrupted_result()
     else:
         try:
-            _config, outcome = run_trial(trial, setup, deadline=deadline)
+            with heartbeat(study, trial._trial_id):
+                _config, outcome = run_trial(trial, setup, deadline=deadline)
             result, model = outcome.result, outcome.model
             del outcome
         except KeyboardInterrupt:
             result = _interrupted_result()
     with held_interrupts() as held_late:
-        frozen = record(study, trial, result, setup.objective)
+        frozen = record_unless_failed(study, trial, result, setup.objective)
         ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
-        keep_models(directory, ranked, frozen.number, model)
+        if write:  # workers of a shared study keep no models: several may share this folder
+            keep_models(directory, ranked, frozen.number, model)
         del model
         release_memory(since=baseline)
-        ranked = _write(directory, study, spec, name, best_file)
+        if write:
+            ranked = _write(directory, study, spec, name, best_file)
     if on_event is not None:
         on_event(
             TrialEvent(

@@ -110,9 +110,9 @@ def make_pruner(spec: RunSpec) -> optuna.pruners.BasePruner:
     return pruner_class(name)(**options)
 
 
-def study_exists(storage: str, name: str) -> bool:
+def study_exists(storage: str | optuna.storages.BaseStorage, name: str) -> bool:
     """Whether ``storage`` holds a study called ``name``, without creating anything."""
-    if storage.startswith("sqlite:///"):
+    if isinstance(storage, str) and storage.startswith("sqlite:///"):
         path = Path(storage.removeprefix("sqlite:///").split("?", 1)[0])
         if not path.exists():
             return False
@@ -127,7 +127,7 @@ def open_study(
     space: Space,
     *,
     name: str,
-    storage: str,
+    storage: str | optuna.storages.BaseStorage,
     sampler: optuna.samplers.BaseSampler,
     pruner: optuna.pruners.BasePruner,
     spec_document: dict[str, Any],
@@ -146,7 +146,7 @@ def open_study(
         SpecError: the study exists with a different space, data, model, epochs or objective.
     """
     resumed = study_exists(storage, name)
-    opened = open_storage(storage)
+    opened = open_storage(storage) if isinstance(storage, str) else storage
     if resumed:
         study = optuna.load_study(study_name=name, storage=opened, sampler=sampler, pruner=pruner)
         _check_compatible(spec, study, space, name, spec_document, objectives)

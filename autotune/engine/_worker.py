@@ -121,12 +121,13 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
         configure_tensorflow(job.devices)
         _start_devices()
 
+    from autotune.engine._connect import open_for
     from autotune.engine._interrupts import held_interrupts
-    from autotune.engine._objective import TrialSetup, record, run_trial
+    from autotune.engine._objective import TrialSetup, run_trial
     from autotune.engine._planner import may_start
-    from autotune.engine._reserve import pop
     from autotune.engine._run import _interrupted_result, prepare
-    from autotune.engine._storage import open_storage
+    from autotune.engine._server import heartbeat
+    from autotune.engine._shared import claim, record_unless_failed
     from autotune.engine._study import owner
     from autotune.results import rank_trials
     from autotune.train import gradient_names, placement_attrs, release_memory
@@ -138,7 +139,7 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
     )
     study = optuna.load_study(
         study_name=job.study,
-        storage=open_storage(job.storage),
+        storage=open_for(job.storage, spec),
         sampler=prepared.sampler,
         pruner=prepared.pruner,
     )
@@ -164,7 +165,7 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
         if not may_start(study, left):
             return "budget"
         with held_interrupts() as held:
-            trial = pop(study)
+            trial = claim(study)
             if trial is None:
                 return "no_trials_left"
             trial.set_user_attr("owner", owner())
@@ -177,7 +178,8 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
             if not held:
                 params = started_params(trial, setup)
                 connection.send(("started", trial.number, devices, params, time.time()))
-                _config, outcome = run_trial(trial, setup, deadline=deadline)
+                with heartbeat(study, trial._trial_id):
+                    _config, outcome = run_trial(trial, setup, deadline=deadline)
                 result, model = outcome.result, outcome.model
                 del outcome
         except KeyboardInterrupt:  # outside fit (pipeline, model build): the trial is still told
@@ -187,7 +189,7 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
             result = dataclasses.replace(result, end="interrupted", reason="stopped by Ctrl-C")
         with held_interrupts() as held_late:
             trial.set_user_attr("worker_rss_mib", round(rss_mib(), 1))
-            record(study, trial, result, setup.objective)
+            record_unless_failed(study, trial, result, setup.objective)
             ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
             if model is not None and _may_keep(ranked, trial.number):
                 _save_model(job.directory, trial.number, model)

@@ -37,7 +37,8 @@ from optuna.trial import TrialState
 
 from autotune import _worker_process as worker_process
 from autotune.engine._interrupts import held_interrupts
-from autotune.engine._reserve import reserve, retry, tickets
+from autotune.engine._reserve import retry, tickets
+from autotune.engine._shared import reserve_shared
 from autotune.engine._study import counted, exhausted, mark_abandoned
 from autotune.engine._worker import WorkerJob
 from autotune.spec import SpecError
@@ -137,6 +138,7 @@ class Pool:
         directory: Path,
         on_event: Callable[[Any], None] | None,
         write: Callable[[], list[RankedTrial]],
+        sampler_offset: int = 0,
     ) -> None:
         self.study = study
         self.spec = spec
@@ -148,6 +150,7 @@ class Pool:
         self.directory = directory
         self.on_event = on_event
         self.write = write
+        self.sampler_offset = sampler_offset  # differs between machines sharing a study
         self.slots = [_Slot(devices) for devices in plan]
         self.existing = len(study.get_trials(deepcopy=False))
         self.deaths_in_a_row = 0
@@ -184,7 +187,8 @@ class Pool:
             study=self.name,
             storage=self.storage,
             seed=self.seed,
-            sampler_seed=sampler_seed(self.seed, worker, slot.generation, self.existing),
+            sampler_seed=sampler_seed(self.seed, worker, slot.generation, self.existing)
+            + self.sampler_offset,
             devices=slot.devices,
             deadline=self.deadline,
             directory=self.directory,
@@ -288,7 +292,7 @@ class Pool:
             return
         self._fail(number, "worker_died", f"its worker (pid {pid}) died ({how})")
         retry(self.study, self.study.get_trials(deepcopy=False)[number])
-        reserve(self.study, self.total)
+        reserve_shared(self.study, self.total)
         self._emit_ended(number, slot.devices.worker)
 
     def _kill_hung(self, slot: _Slot, timeout: float) -> None:

@@ -5,15 +5,19 @@ from autotune.results._note import describe_rank, study_note
 from autotune.results._ranking import RankedTrial, pareto_front, rank_trials, time_to_target
 from autotune.results._report import WrittenReport, write_report
 from autotune.results._rewrite import rewrite
-from autotune.results._storage import read_study, storage_url
+from autotune.results._storage import open_storage, read_study, storage_url
+from autotune.results._studies import StudySummary, list_studies
 from autotune.results._tables import leaderboard_table, trials_table
 
 __all__ = [
     "RankedTrial",
+    "StudySummary",
     "WrittenReport",
     "WrittenResults",
     "describe_rank",
     "leaderboard_table",
+    "list_studies",
+    "open_storage",
     "pareto_front",
     "rank_trials",
     "read_study",

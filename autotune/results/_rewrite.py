@@ -10,7 +10,7 @@ from pathlib import Path
 from autotune.results._export import WrittenResults, write_results
 from autotune.results._ranking import rank_trials
 from autotune.results._report import write_report
-from autotune.results._storage import read_study, storage_url
+from autotune.results._storage import is_url, read_study, storage_url
 from autotune.spec import RankSpec, SpecError, fixed_run_file, load_run_mapping
 
 _logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def rewrite(
     url = storage_url(target)
     loaded = read_study(url, study)
     name = loaded.study_name
-    if url != target:  # a folder or a SQLite file: write next to study.db
+    if not is_url(target):  # a folder or a SQLite file: write next to study.db
         directory = Path(url.removeprefix("sqlite:///")).parent
     else:
         directory = (results_dir if results_dir is not None else Path("results")) / name

@@ -7,11 +7,17 @@ from pathlib import Path
 
 import optuna
 
+from autotune.spec import StorageUrlError, expand_storage_url, redact
+
 STUDY_FILE = "study.db"
 """The SQLite file the engine keeps in each results folder."""
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
-_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@]*):[^@/]*@")
+
+
+def is_url(target: str | Path) -> bool:
+    """Whether ``target`` is a storage URL (``scheme://...``) rather than a path."""
+    return isinstance(target, str) and bool(_URL.match(target))
 
 
 def storage_url(target: str | Path) -> str:
@@ -19,20 +25,25 @@ def storage_url(target: str | Path) -> str:
 
     Args:
         target: a folder holding ``study.db`` (e.g. ``results/digits``), a SQLite file, or a
-            storage URL such as ``sqlite:///study.db`` or ``postgresql://host/db``, which is
-            returned unchanged.
+            storage URL such as ``sqlite:///study.db`` or ``postgresql://${PGUSER}@host/db``,
+            returned with its ``${VAR}`` references expanded (and psycopg as the PostgreSQL
+            driver).
 
     Raises:
-        ValueError: the folder or file does not exist, or the folder holds no ``study.db``.
+        ValueError: the folder or file does not exist, the folder holds no ``study.db``, or
+            a variable the URL names is not set.
 
     Example:
         >>> storage_url("postgresql://tuner@db/autotune")
-        'postgresql://tuner@db/autotune'
+        'postgresql+psycopg://tuner@db/autotune'
         >>> storage_url("results/digits")  # doctest: +SKIP
         'sqlite:////home/me/project/results/digits/study.db'
     """
-    if isinstance(target, str) and _URL.match(target):
-        return target
+    if is_url(target):
+        try:
+            return expand_storage_url(str(target))
+        except StorageUrlError as error:
+            raise ValueError(f"storage {target}: {error}") from None
     path = Path(target).expanduser()
     if path.is_dir():
         database = path / STUDY_FILE
@@ -67,10 +78,7 @@ def read_study(storage: str, study_name: str | None) -> optuna.Study:
         >>> len(study.get_trials(deepcopy=False))  # doctest: +SKIP
         40
     """
-    url = storage_url(storage)
-    shown = _PASSWORD.sub(r"\1:***@", url)
-    _check_sqlite_file(url, shown)
-    store = optuna.storages.get_storage(url)
+    store, shown = open_storage(storage)
     names = optuna.study.get_all_study_names(store)
     listing = ", ".join(sorted(names)) or "none"
     if study_name is None:
@@ -84,6 +92,36 @@ def read_study(storage: str, study_name: str | None) -> optuna.Study:
     elif study_name not in names:
         raise ValueError(f"{shown} has no study named {study_name!r}; it has: {listing}")
     return optuna.load_study(study_name=study_name, storage=store)
+
+
+def open_storage(target: str | Path) -> tuple[optuna.storages.BaseStorage, str]:
+    """Open the storage of a results folder, SQLite file or storage URL for reading.
+
+    Returns:
+        The storage and its URL fit to print (password hidden).
+
+    Raises:
+        ValueError: the storage does not exist, its database driver is missing, or its
+            server cannot be reached.
+
+    Example:
+        >>> storage, shown = open_storage("results/digits")  # doctest: +SKIP
+    """
+    url = storage_url(target)
+    shown = redact(url)
+    _check_sqlite_file(url, shown)
+    try:
+        return optuna.storages.get_storage(url), shown
+    except ImportError as error:
+        raise ValueError(
+            f"cannot open {shown}: {error} (for PostgreSQL: pip install 'autotune[postgres]')"
+        ) from None
+    except Exception as error:
+        root: BaseException = error
+        while root.__cause__ is not None:
+            root = root.__cause__
+        first = (str(root).strip().splitlines() or [""])[0]
+        raise ValueError(f"cannot open {shown}: {type(root).__name__}: {first}") from None
 
 
 def _check_sqlite_file(url: str, shown: str) -> None:

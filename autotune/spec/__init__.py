@@ -8,6 +8,12 @@ from autotune.spec._load import load_run_file, load_run_mapping, load_space
 from autotune.spec._schema import DataSpec, RankSpec, RunSpec, SearchSpec, TrainSpec
 from autotune.spec._search import pruner_class, sampler_class
 from autotune.spec._space import space_of
+from autotune.spec._storage_url import (
+    StorageUrlError,
+    expand_storage_url,
+    is_server_url,
+    redact,
+)
 
 __all__ = [
     "DataSpec",
@@ -15,14 +21,18 @@ __all__ = [
     "RunSpec",
     "SearchSpec",
     "SpecError",
+    "StorageUrlError",
     "TrainSpec",
     "describe",
+    "expand_storage_url",
     "fixed_run_file",
+    "is_server_url",
     "load_run_file",
     "load_run_mapping",
     "load_space",
     "parse_duration",
     "pruner_class",
+    "redact",
     "sampler_class",
     "space_of",
 ]

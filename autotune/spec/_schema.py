@@ -171,6 +171,12 @@ class SearchSpec(_Section):
     trials: int = Field(default=20, ge=1)
     budget: float | None = None
     """Seconds; the YAML takes ``90``, ``"90s"``, ``"10m"``, ``"1.5h"``."""
+    max_retries: int = Field(default=1, ge=0, le=100)
+    """Times the configuration of a trial lost with its worker is run again."""
+    heartbeat_interval: int = Field(default=10, ge=1, le=3600)
+    """Seconds between a running trial's heartbeats (database server storages)."""
+    grace_period: int = Field(default=60, ge=2, le=86_400)
+    """Seconds without a heartbeat after which a running trial's worker counts as dead."""
 
     @field_validator("budget", mode="before")
     @classmethod
@@ -193,6 +199,13 @@ class SearchSpec(_Section):
 
     @model_validator(mode="after")
     def _check(self) -> SearchSpec:
+        if self.grace_period <= self.heartbeat_interval:
+            raise Problem(
+                ("grace_period",),
+                expected=f"more seconds than heartbeat_interval ({self.heartbeat_interval})",
+                received=self.grace_period,
+                hint="a worker misses a heartbeat or two before it counts as dead",
+            )
         if self.objective == "pareto" and self.pruner not in (None, "none"):
             raise Problem(
                 ("pruner",),

@@ -28,12 +28,13 @@ def test_a_results_folder_maps_to_its_study_db(tmp_path, monkeypatch) -> None:
 
 
 def test_urls_pass_through_unchanged() -> None:
-    for url in (
-        "sqlite:///x.db",
-        "postgresql://tuner:secret@db:5432/autotune",
-        "mysql+pymysql://h/d",
-    ):
+    for url in ("sqlite:///x.db", "postgresql+psycopg2://h/d", "mysql+pymysql://h/d"):
         assert storage_url(url) == url
+    # PostgreSQL without a driver gets psycopg 3 (the postgres extra); ${VAR} is expanded
+    assert (
+        storage_url("postgresql://tuner:secret@db:5432/autotune")
+        == "postgresql+psycopg://tuner:secret@db:5432/autotune"
+    )
 
 
 def test_a_missing_folder_is_a_clear_error(tmp_path) -> None:

@@ -1,0 +1,186 @@
+"""One study shared by workers on many machines through a database server.
+
+Workers coordinate only through the database, as Optuna intends: a lock on the study while
+one of them creates it or reserves trials (PostgreSQL advisory lock, MySQL ``GET_LOCK``),
+the reserved trials of ``_reserve`` popped one at a time, and heartbeats (``_server``) that
+let any worker retry the trial of one that died.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import optuna
+from optuna.trial import TrialState
+
+from autotune.engine._objective import record
+from autotune.engine._reserve import pop, reserve, tickets
+from autotune.engine._server import (
+    fail_stale_trials,
+    server_of,
+    with_reconnect,
+)
+
+if TYPE_CHECKING:
+    from autotune.train import TrialResult
+
+logger = logging.getLogger(__name__)
+
+TOTAL_ATTR = "autotune:total"
+"""Study user attr: the study-wide total the workers last reserved (``--trials``)."""
+
+
+def _lock_key(name: str) -> int:
+    """A signed 64-bit advisory-lock key for a study name."""
+    return zlib.crc32(f"autotune:{name}".encode()) - (1 << 31)
+
+
+@contextmanager
+def study_lock(storage: str | optuna.storages.BaseStorage, name: str) -> Iterator[None]:
+    """Hold the study's lock on a database server while the block runs (create or join the
+    study, reserve trials). Other storages are shared by one machine's processes, whose
+    coordinator reserves alone: nothing is locked.
+
+    The lock lives in its own connection; a worker that dies releases it with its connection.
+    """
+    server = server_of(storage)
+    if server is None:
+        yield
+        return
+    import sqlalchemy
+
+    dialect = server.engine.dialect.name
+    if dialect == "postgresql":
+        take, give = "SELECT pg_advisory_lock(:key)", "SELECT pg_advisory_unlock(:key)"
+        key: int | str = _lock_key(name)
+    elif dialect in ("mysql", "mariadb"):
+        take, give = "SELECT GET_LOCK(:key, -1)", "SELECT RELEASE_LOCK(:key)"
+        key = f"autotune:{name}"[:64]
+    else:
+        logger.warning("no study lock on %s: start workers one at a time", dialect)
+        yield
+        return
+
+    def connect() -> sqlalchemy.engine.Connection:
+        connection = server.engine.connect()
+        connection.execute(sqlalchemy.text(take), {"key": key})
+        return connection
+
+    connection = with_reconnect(
+        connect, what="lock the study", timeout=server.settings.reconnect_timeout
+    )
+    try:
+        yield
+    finally:
+        try:
+            connection.execute(sqlalchemy.text(give), {"key": key})
+            connection.commit()
+        except Exception as error:  # the connection went away: the server released the lock
+            logger.info("study lock released with its connection (%s)", type(error).__name__)
+        finally:
+            connection.close()
+
+
+def reserve_shared(study: optuna.Study, total: int) -> list[int]:
+    """``reserve`` the study's total, under the study lock on a database server (where any
+    worker may reserve), after failing the stale trials of dead workers so that they are not
+    counted as running. The total is kept in the study for workers that retry trials later."""
+    if server_of(study) is None:
+        return reserve(study, total)
+    with study_lock(study._storage, study.study_name):
+        fail_stale_trials(study)
+        if study.user_attrs.get(TOTAL_ATTR) != total:
+            study.set_user_attr(TOTAL_ATTR, total)
+        return reserve(study, total)
+
+
+def claim(study: optuna.Study) -> optuna.Trial | None:
+    """Take the next reserved trial (``pop``), or None when none is left.
+
+    On a database server, the stale trials of dead workers are failed first (at most once per
+    heartbeat interval per process: a trial goes stale only after the grace period) and their
+    configurations queued again (a retry holds a reservation; a configuration out of retries
+    gives its slot to a new trial), so the study ends with exactly its total counted trials.
+    """
+    _check_stale(study)
+    return pop(study)
+
+
+_last_check: dict[str, float] = {}
+
+
+def _check_stale(study: optuna.Study, *, always: bool = False) -> None:
+    storage = server_of(study)
+    if storage is None:
+        return
+    now = time.monotonic()
+    if (
+        not always
+        and now - _last_check.get(study.study_name, -1e9) < storage.settings.heartbeat_interval
+    ):
+        return
+    _last_check[study.study_name] = now
+    if fail_stale_trials(study):
+        total = study.user_attrs.get(TOTAL_ATTR)
+        if isinstance(total, int):
+            reserve_shared(study, total)
+
+
+def wait_for_others(study: optuna.Study, *, deadline: float | None) -> bool:
+    """With no reserved trial left, wait while other workers' trials run: one of them may die
+    and need its configuration run again.
+
+    Returns:
+        True when a reserved trial appeared (run again), False when no trial runs anywhere
+        or the deadline (a ``time.perf_counter()`` value) passed.
+    """
+    storage = server_of(study)
+    if storage is None or tickets(study):  # not drained: the run stopped for another reason
+        return False
+    interval = min(5.0, float(storage.settings.heartbeat_interval))
+    logged = False
+    while deadline is None or time.perf_counter() < deadline:
+        _check_stale(study, always=True)
+        if tickets(study):
+            return True
+        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        if not running:
+            return False
+        if not logged:
+            logger.warning(
+                "no trial left to start; waiting for %d trials of other workers", len(running)
+            )
+            logged = True
+        time.sleep(interval)
+    return False
+
+
+def sampler_offset() -> int:
+    """A seed offset that differs between the workers of a shared study (host and process), so
+    that workers seeded alike never propose the same sequence of configurations."""
+    import os
+    import socket
+
+    return zlib.crc32(f"{socket.gethostname()}:{os.getpid()}".encode()) % 1_000_003
+
+
+def record_unless_failed(
+    study: optuna.Study, trial: optuna.Trial, result: TrialResult, objective: str
+) -> optuna.trial.FrozenTrial:
+    """``record`` the trial, unless another worker has already failed it for want of
+    heartbeats (this worker was cut off from the database past the grace period): then its
+    configuration is queued again and this result is dropped, with a warning."""
+    try:
+        return record(study, trial, result, objective)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        logger.warning(
+            "trial %d was marked failed by another worker (no heartbeat within the grace "
+            "period); its result is dropped and its configuration runs again",
+            trial.number,
+        )
+        return study.get_trials(deepcopy=False)[trial.number]
