@@ -247,7 +247,7 @@ def run(
         devices=prepared.devices,
         seed=seed,
         objective=spec.search.objective,
-        steps_per_execution=spec.train.steps_per_execution,
+        probe=spec.train.probe,
     )
     ranked: list[RankedTrial] = _write(directory, study, spec, name)
     interrupted = False

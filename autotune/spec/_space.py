@@ -389,4 +389,7 @@ def space_of(spec: RunSpec) -> Space:
         >>> space_of(spec).searched(), space_of(spec)["width"]
         (['depth'], Fixed(when=(), value=32))
     """
-    return Space(parse_space(spec.space).full())
+    dims = parse_space(spec.space).full()
+    if spec.train.steps_per_execution is not None:  # the field's old place, under train:
+        dims["steps_per_execution"] = Fixed(spec.train.steps_per_execution)
+    return Space(dims)

@@ -1,6 +1,8 @@
 """The trainer: a ``tf.distribute`` strategy for the trial's devices, compile, fit, measure."""
 
 from autotune.train._callbacks import Reporter, TrialMonitor
+from autotune.train._knobs import CompileKnobs, compile_model, dtype_policy, knobs_of
+from autotune.train._probe import ProbeKey, ProbeResult, probe, probe_key
 from autotune.train._result import END_REASONS, TrialResult
 from autotune.train._strategy import resolve_devices, strategy_for
 from autotune.train._trainer import (
@@ -13,13 +15,21 @@ from autotune.train._trainer import (
 
 __all__ = [
     "END_REASONS",
+    "CompileKnobs",
+    "ProbeKey",
+    "ProbeResult",
     "Reporter",
     "TrainOutcome",
     "TrialMonitor",
     "TrialResult",
+    "compile_model",
+    "dtype_policy",
     "fit",
     "gradient_names",
+    "knobs_of",
     "make_optimizer",
+    "probe",
+    "probe_key",
     "release_memory",
     "resolve_devices",
     "strategy_for",

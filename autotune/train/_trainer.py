@@ -14,6 +14,7 @@ import keras
 import tensorflow as tf
 
 from autotune.train._callbacks import Reporter, TrialMonitor
+from autotune.train._knobs import compile_model, knobs_of
 from autotune.train._result import TrialResult
 from autotune.train._strategy import strategy_for
 
@@ -74,7 +75,7 @@ def fit(
     report: Reporter | None = None,
     deadline: float | None = None,
     started_at: float | None = None,
-    steps_per_execution: int = 1,
+    steps_per_execution: int | None = None,
 ) -> TrainOutcome:
     """Build, compile and train one trial's model, and measure it.
 
@@ -96,7 +97,10 @@ def fit(
         deadline: a ``time.perf_counter()`` value at which training stops.
         started_at: ``time.perf_counter()`` when the trial began (defaults to now); the
             result's wall seconds and curve are measured from it.
-        steps_per_execution: batches run per call into the compiled graph.
+        steps_per_execution: overrides the config's ``steps_per_execution`` when given.
+
+    The speed knobs ``precision``, ``jit_compile`` and ``steps_per_execution`` come from
+    ``config`` and are applied by ``compile_model``, the one place that reads them.
 
     Returns:
         The result and, unless building the model failed, the model.
@@ -107,17 +111,12 @@ def fit(
     end, reason = "complete", None
     strategy_name = ""
     try:
+        knobs = knobs_of(config, steps_per_execution=steps_per_execution)
         strategy, strategy_name = strategy_for(devices)
         with strategy.scope():
-            model = build_model()
-            model.compile(
-                optimizer=make_optimizer(config),
-                loss="sparse_categorical_crossentropy",
-                metrics=["accuracy"],
-                steps_per_execution=steps_per_execution,
-                jit_compile=False,
+            model = compile_model(
+                build_model, lambda: make_optimizer(config), knobs, state_from=validation
             )
-            _build_state(model, validation)
         model.fit(
             train,
             validation_data=validation,
@@ -174,21 +173,6 @@ def _measure(
         reason=reason,
         extras={"strategy": strategy_name},
     )
-
-
-def _build_state(model: keras.Model, data: tf.data.Dataset) -> None:
-    """Create the optimizer's and metrics' variables now, outside any traced function.
-
-    Keras builds them lazily inside the first traced train step when no distribution strategy
-    was set, which wraps each in a ``tf.cond``; those branch graphs are never freed and made
-    every trial leak ~4 MB. Under a non-default strategy Keras does this itself.
-    """
-    symbolic_build = getattr(model, "_symbolic_build", None)
-    if symbolic_build is None or getattr(model, "_distribute_strategy", None) is not None:
-        model.optimizer.build(model.trainable_variables)
-        return
-    for batch in data.take(1):
-        symbolic_build(data_batch=batch)
 
 
 def _first_line(error: BaseException) -> str:
