@@ -15,6 +15,7 @@ from autotune.data import DataError, load_dataset
 from autotune.engine._interrupts import held_interrupts
 from autotune.engine._models import evaluate_test, keep_models
 from autotune.engine._objective import TrialSetup, record, run_trial
+from autotune.engine._sqlite import use_fast_sqlite
 from autotune.engine._study import (
     counted,
     default_storage,
@@ -31,7 +32,13 @@ from autotune.results import rank_trials, write_results
 from autotune.space import IMAGE_ONLY_OPS, Choice, Fixed, Space
 from autotune.spec import RunSpec, SpecError, fixed_run_file, space_of
 from autotune.spec._errors import Described
-from autotune.train import TrialResult, gradient_names, release_memory, resolve_devices
+from autotune.train import (
+    TrialResult,
+    freeze_long_lived,
+    gradient_names,
+    release_memory,
+    resolve_devices,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -219,6 +226,7 @@ def run(
 
     # The data split always follows the seed; a resumed study's sampler goes on from a seed
     # its earlier trials did not use.
+    use_fast_sqlite()
     prepared = prepare(spec, seed=seed, sampler_seed=seed + _existing_trials(storage, name))
     if storage.startswith("sqlite:///"):
         Path(storage.removeprefix("sqlite:///").split("?", 1)[0]).parent.mkdir(
@@ -239,6 +247,7 @@ def run(
     directory.mkdir(parents=True, exist_ok=True)
     abandoned = mark_abandoned(study)
     baseline = gradient_names()
+    freeze_long_lived()
     setup = TrialSetup(
         space=prepared.space,
         dataset=dataset,
@@ -267,7 +276,11 @@ def run(
     test_accuracy = None if interrupted else evaluate_test(spec, study, dataset, directory, ranked)
     if test_accuracy is not None:
         ranked = _write(directory, study, spec, name)
-    files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix != ".tmp")
+    files = sorted(
+        p
+        for p in directory.iterdir()
+        if p.is_file() and p.suffix != ".tmp" and not p.name.endswith(("-wal", "-shm"))
+    )
     return RunReport(
         study=name,
         directory=directory,

@@ -8,6 +8,7 @@ from autotune.train._strategy import resolve_devices, strategy_for
 from autotune.train._trainer import (
     TrainOutcome,
     fit,
+    freeze_long_lived,
     gradient_names,
     make_optimizer,
     release_memory,
@@ -25,6 +26,7 @@ __all__ = [
     "compile_model",
     "dtype_policy",
     "fit",
+    "freeze_long_lived",
     "gradient_names",
     "knobs_of",
     "make_optimizer",

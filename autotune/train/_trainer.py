@@ -194,13 +194,24 @@ def release_memory(since: frozenset[str] | None = None) -> None:
     TensorFlow's global gradient registry, which is never emptied and keeps the whole traced
     graph alive (~1.3 MB per trial for a small model). Nothing of a released trial uses them.
     """
-    keras.backend.clear_session(free_memory=True)
+    keras.backend.clear_session(free_memory=False)  # one collection below, not two
     if since is not None:
         registry = _gradient_registry()
         for name in gradient_names() - since:
             registry.pop(name, None)
     gc.collect()
     _malloc_trim()
+
+
+def freeze_long_lived() -> None:
+    """Move every object alive now out of the garbage collector's sight, for good.
+
+    Call once before the trials, when what is alive (TensorFlow's modules, the data set, the
+    study) lives as long as the process. The full collection after each trial then scans only
+    what trials created: on a 2-core CPU that took it from ~0.6 s to a few milliseconds.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _gradient_registry() -> dict[str, Any]:
