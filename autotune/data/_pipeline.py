@@ -129,8 +129,7 @@ def make_datasets(dataset: Dataset, config: TrialConfig, *, seed: int) -> TrialD
         seeds = tf.data.Dataset.random(seed=(seed + 1) % 2**31, rerandomize_each_iteration=True)
         train = tf.data.Dataset.zip((train, seeds)).map(
             lambda batch, key: augment(batch[0], batch[1], key),
-            num_parallel_calls=tf.data.AUTOTUNE if knobs.parallel_map else None,
-            deterministic=True,
+            **({"num_parallel_calls": tf.data.AUTOTUNE} if knobs.parallel_map else {}),
         )
     validation = tf.data.Dataset.from_tensor_slices((prepared.x_val, prepared.y_val)).batch(
         batch_size
