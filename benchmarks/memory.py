@@ -11,7 +11,9 @@ after trial 10.
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 from benchmarks._common import emit, machine, parser, spread, summary, table, write
 from benchmarks.overhead import collect
@@ -26,6 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trials", type=int, default=None, help="trials per run (default 100)")
     p.add_argument("--competitor", help="(child) competitor")
     p.add_argument("--seed", type=int, default=0, help="(child) seed")
+    p.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        help="read the runs of an overhead benchmark JSON (the same tiny trials, RSS recorded "
+        "after each) instead of running them again",
+    )
     args = p.parse_args(argv)
     trials = args.trials or (4 if args.smoke else 100)
     early = min(10, trials // 2 or 1)
@@ -37,7 +46,15 @@ def main(argv: list[str] | None = None) -> int:
         emit({"rss_mb": result["rss_mb"], "trials": result["trials"]})
         return 0
     seeds = args.seeds or (1 if args.smoke else 2)
-    runs = collect(NAME, COMPETITORS, trials, seeds)
+    if args.reuse is not None:
+        reused = json.loads(args.reuse.read_text())
+        runs = [
+            {k: r[k] for k in ("competitor", "seed", "rss_mb", "trials")} for r in reused["runs"]
+        ]
+        trials, seeds = reused["trials"], reused["seeds"]
+        early = min(10, trials // 2 or 1)
+    else:
+        runs = collect(NAME, COMPETITORS, trials, seeds)
     rows, stats = [], {}
     for competitor in COMPETITORS:
         mine = [r for r in runs if r["competitor"] == competitor and r.get("rss_mb")]
