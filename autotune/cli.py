@@ -46,7 +46,7 @@ def _quiet_tensorflow_import() -> Iterator[None]:
 
 
 if TYPE_CHECKING:
-    from autotune.engine import RunReport, TrialEvent
+    from autotune.engine import RunEvent, RunReport
     from autotune.results import RankedTrial
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--storage", help="Optuna storage URL (default: SQLite in the results dir)")
     run.add_argument("--results-dir", type=Path, default=Path("results"), help="default: results")
     run.add_argument("--seed", type=int, help="seed (default: seed: in the run file)")
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        help="worker processes (default: one per device group; CPU: trials run in-process)",
+    )
 
     validate = sub.add_parser("validate", help="check a run file and print the resolved space")
     validate.add_argument("file", type=Path)
@@ -159,6 +164,7 @@ def _run(args: argparse.Namespace) -> int:
         storage=args.storage,
         results_dir=args.results_dir,
         seed=args.seed,
+        workers=args.workers,
     )
     console.print(f"autotune: running [bold]{args.file}[/bold]")
     report = run(spec, options, on_event=_print_event)
@@ -175,7 +181,11 @@ def _quiet_libraries() -> None:
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
-def _print_event(event: TrialEvent) -> None:
+def _print_event(event: RunEvent) -> None:
+    from autotune.engine import TrialEvent
+
+    if not isinstance(event, TrialEvent):
+        return  # a trial started: the line comes when it ends
     accuracy = "-" if event.accuracy is None else f"{event.accuracy:.4f}"
     best = "-" if event.best_accuracy is None else f"{event.best_accuracy:.4f}"
     left = "" if event.seconds_left is None else f" · {event.seconds_left:.0f}s left"

@@ -42,6 +42,8 @@ class TrialSetup:
     steps_per_execution: int | None = None
     """Overrides the trial's ``steps_per_execution`` dimension when set."""
     probe: ProbeSpec | None = None
+    scale_lr_with_batch: str = "none"
+    lr_reference_batch: int = 256
 
 
 def run_trial(
@@ -88,6 +90,8 @@ def run_trial(
         deadline=deadline,
         started_at=started,
         steps_per_execution=setup.steps_per_execution,
+        scale_lr_with_batch=setup.scale_lr_with_batch,
+        lr_reference_batch=setup.lr_reference_batch,
     )
     return config, outcome
 

@@ -15,7 +15,8 @@ from autotune.data import DataError, load_dataset
 from autotune.engine._interrupts import held_interrupts
 from autotune.engine._models import evaluate_test, keep_models
 from autotune.engine._objective import TrialSetup, record, run_trial
-from autotune.engine._sqlite import use_fast_sqlite
+from autotune.engine._planner import can_start, expected_seconds
+from autotune.engine._reserve import pop, reserve
 from autotune.engine._study import (
     counted,
     default_storage,
@@ -27,6 +28,8 @@ from autotune.engine._study import (
     owner,
     study_exists,
 )
+from autotune.engine._worker import started_params
+from autotune.engine._workers import worker_plan
 from autotune.models import choose_family
 from autotune.results import rank_trials, write_results
 from autotune.space import IMAGE_ONLY_OPS, Choice, Fixed, Space
@@ -36,6 +39,7 @@ from autotune.train import (
     TrialResult,
     freeze_long_lived,
     gradient_names,
+    placement_attrs,
     release_memory,
     resolve_devices,
 )
@@ -60,6 +64,8 @@ class RunOptions:
         storage: an Optuna storage URL (default: ``storage:`` or SQLite in the results folder).
         results_dir: the folder holding one sub-folder per study.
         seed: the run's seed (default: ``seed:``).
+        workers: worker processes sharing the study (default: one per device group; on a
+            CPU-only machine, trials run in this process).
     """
 
     trials: int | None = None
@@ -68,6 +74,21 @@ class RunOptions:
     storage: str | None = None
     results_dir: Path = Path("results")
     seed: int | None = None
+    workers: int | None = None
+
+
+@dataclass(frozen=True)
+class TrialStarted:
+    """A trial is about to run; sent to the progress display.
+
+    ``worker`` is 0 for a trial run inside the ``autotune`` process, else the worker's id
+    (from 1). ``params`` are the trial's values when known before it runs.
+    """
+
+    number: int
+    worker: int
+    devices: tuple[str, ...]
+    params: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -84,6 +105,11 @@ class TrialEvent:
     total: int
     best_accuracy: float | None
     seconds_left: float | None
+    worker: int = 0
+
+
+RunEvent = TrialStarted | TrialEvent
+"""What ``run`` sends to its ``on_event`` callback."""
 
 
 @dataclass(frozen=True)
@@ -125,9 +151,19 @@ class Prepared:
     pruner: optuna.pruners.BasePruner
 
 
-def prepare(spec: RunSpec, *, seed: int | None = None, sampler_seed: int | None = None) -> Prepared:
+def prepare(
+    spec: RunSpec,
+    *,
+    seed: int | None = None,
+    sampler_seed: int | None = None,
+    devices: tuple[str, ...] | None = None,
+    parallel: bool = False,
+) -> Prepared:
     """Everything that can refuse a run before anything is created: data, model family, ops,
     devices, sampler and pruner.
+
+    ``devices`` (a worker's own devices) replaces ``train.devices``; ``parallel`` prepares the
+    sampler for several workers sharing the study.
 
     Raises:
         SpecError: the data cannot be had, the space does not fit the data, a device is not
@@ -164,13 +200,13 @@ def prepare(spec: RunSpec, *, seed: int | None = None, sampler_seed: int | None 
                     ),
                 )
     try:
-        devices = resolve_devices(spec.train.devices)
+        devices = devices or resolve_devices(spec.train.devices)
     except ValueError as error:
         raise SpecError.at(
             spec, ("train", "devices"), expected="devices this machine has", received=str(error)
         ) from None
     try:
-        sampler = make_sampler(spec, space, seed=sampler_seed)
+        sampler = make_sampler(spec, space, seed=sampler_seed, parallel=parallel)
     except (ValueError, TypeError) as error:
         raise SpecError.at(
             spec,
@@ -202,14 +238,18 @@ def run(
     spec: RunSpec,
     options: RunOptions | None = None,
     *,
-    on_event: Callable[[TrialEvent], None] | None = None,
+    on_event: Callable[[RunEvent], None] | None = None,
 ) -> RunReport:
     """Run (or resume) the study a run file describes, and write its results.
 
-    Trials run one after another in this process until the study holds ``trials`` counted
-    trials or the budget runs out. A trial's failure is recorded on that trial and the run goes
-    on. Ctrl-C stops the running trial (recorded as PRUNED, reason ``interrupted``), writes the
-    results and returns with ``interrupted=True``.
+    The missing trials are reserved up front (``autotune.engine._reserve``), so the study ends
+    with exactly ``trials`` counted trials however many workers run them. Trials run one after
+    another in this process, or in worker processes pinned to their devices when the machine
+    has several device groups, ``--workers`` asks for them, or ``train.trial_timeout`` /
+    ``train.worker_rss_limit`` need a process that can be replaced. No trial starts that the
+    planner expects to end after the budget. A trial's failure is recorded on that trial and
+    the run goes on. Ctrl-C stops the running trials (recorded as PRUNED, reason
+    ``interrupted``), writes the results and returns with ``interrupted=True``.
 
     Raises:
         SpecError: the run file cannot run as written (data, space, existing study).
@@ -226,13 +266,18 @@ def run(
 
     # The data split always follows the seed; a resumed study's sampler goes on from a seed
     # its earlier trials did not use.
-    use_fast_sqlite()
-    prepared = prepare(spec, seed=seed, sampler_seed=seed + _existing_trials(storage, name))
+    plan = worker_plan(spec, options.workers)
+    prepared = prepare(
+        spec,
+        seed=seed,
+        sampler_seed=seed + _existing_trials(storage, name),
+        devices=plan[0].trial_devices() if plan else None,
+    )
     if storage.startswith("sqlite:///"):
         Path(storage.removeprefix("sqlite:///").split("?", 1)[0]).parent.mkdir(
             parents=True, exist_ok=True
         )
-    dataset = prepared.dataset
+    dataset: Dataset | None = prepared.dataset
     document = spec.model_dump(mode="json")
     document["study"] = name
     study, resumed = open_study(
@@ -246,41 +291,75 @@ def run(
     )
     directory.mkdir(parents=True, exist_ok=True)
     abandoned = mark_abandoned(study)
+    reserve(study, total)
     baseline = gradient_names()
     freeze_long_lived()
     setup = TrialSetup(
         space=prepared.space,
-        dataset=dataset,
+        dataset=prepared.dataset,
         family=prepared.family,
         epochs=spec.train.epochs,
         devices=prepared.devices,
         seed=seed,
         objective=spec.search.objective,
         probe=spec.train.probe,
+        steps_per_execution=spec.train.steps_per_execution,
+        scale_lr_with_batch=spec.train.scale_lr_with_batch,
+        lr_reference_batch=spec.train.lr_reference_batch,
     )
     ranked: list[RankedTrial] = _write(directory, study, spec, name)
     interrupted = False
-    while True:
+    if plan:
+        from autotune.engine._workers import Pool
+
+        del dataset, prepared, setup  # the workers load their own
+        budget_left = None if deadline is None else deadline - time.perf_counter()
+        pool = Pool(
+            study,
+            spec=spec,
+            name=name,
+            storage=storage,
+            total=total,
+            seed=seed,
+            plan=plan,
+            deadline=None if budget_left is None else time.time() + budget_left,
+            directory=directory,
+            on_event=on_event,
+            write=lambda: _write(directory, study, spec, name),
+        )
+        interrupted = pool.run()
+        dataset = load_dataset(spec.data, seed=seed) if spec.data.test else None
+        ranked = _write(directory, study, spec, name)
+    while not plan:
         done = counted(study.get_trials(deepcopy=False))
-        if done >= total or (deadline is not None and time.perf_counter() >= deadline):
+        if deadline is not None and time.perf_counter() >= deadline:
             break
         if exhausted(study):
             logger.warning("the grid is exhausted after %d trials; stopping", done)
             break
+        left = None if deadline is None else deadline - time.perf_counter()
+        expected = expected_seconds(study.get_trials(deepcopy=False))
+        if not can_start(left, expected):
+            logger.warning(
+                "stopping: a trial takes about %.0fs and %.0fs of the budget are left",
+                expected,
+                left,
+            )
+            break
         outcome_end, ranked = _one_trial(
             study, setup, spec, name, directory, deadline, on_event, done, total, baseline
         )
+        if outcome_end == "no_trials_left":
+            break
         if outcome_end == "interrupted":
             interrupted = True
             break
-    test_accuracy = None if interrupted else evaluate_test(spec, study, dataset, directory, ranked)
+    test_accuracy = None
+    if not interrupted and dataset is not None:
+        test_accuracy = evaluate_test(spec, study, dataset, directory, ranked)
     if test_accuracy is not None:
         ranked = _write(directory, study, spec, name)
-    files = sorted(
-        p
-        for p in directory.iterdir()
-        if p.is_file() and p.suffix != ".tmp" and not p.name.endswith(("-wal", "-shm"))
-    )
+    files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix != ".tmp")
     return RunReport(
         study=name,
         directory=directory,
@@ -310,7 +389,7 @@ def _one_trial(
     name: str,
     directory: Path,
     deadline: float | None,
-    on_event: Callable[[TrialEvent], None] | None,
+    on_event: Callable[[RunEvent], None] | None,
     done: int,
     total: int,
     baseline: frozenset[str],
@@ -321,8 +400,15 @@ def _one_trial(
     results are being written is held until they are consistent, then stops the run.
     """
     with held_interrupts() as held:
-        trial = study.ask()
+        popped = pop(study)
+        if popped is None:
+            return "no_trials_left", _write(directory, study, spec, name)
+        trial = popped
         trial.set_user_attr("owner", owner())
+        for key, value in placement_attrs(0, setup.devices).items():
+            trial.set_user_attr(key, value)
+    if on_event is not None and not held:
+        on_event(TrialStarted(trial.number, 0, tuple(setup.devices), started_params(trial, setup)))
     model: keras.Model | None = None
     if held:
         result = _interrupted_result()
@@ -349,7 +435,7 @@ def _one_trial(
                 accuracy=result.accuracy,
                 wall_seconds=result.wall_seconds,
                 reason=frozen.user_attrs.get("reason"),
-                done=done + 1,
+                done=counted(study.get_trials(deepcopy=False)),
                 total=total,
                 best_accuracy=max((r.accuracy for r in ranked), default=None),
                 seconds_left=None if deadline is None else max(0.0, deadline - time.perf_counter()),

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import optuna
 import psutil
 
+from autotune.engine._storage import open_storage
 from autotune.space import Space
 from autotune.spec import RunSpec, SpecError, pruner_class, sampler_class
 
@@ -44,8 +45,14 @@ def metric_names(spec: RunSpec) -> list[str]:
     return [spec.search.objective]
 
 
-def make_sampler(spec: RunSpec, space: Space, *, seed: int) -> optuna.samplers.BaseSampler:
-    """The sampler the run file names, seeded from the run's seed."""
+def make_sampler(
+    spec: RunSpec, space: Space, *, seed: int, parallel: bool = False
+) -> optuna.samplers.BaseSampler:
+    """The sampler the run file names, seeded from the run's seed.
+
+    With ``parallel`` (several workers on one study) TPE runs with its constant liar, so that
+    workers do not propose the configurations other workers are running.
+    """
     name = spec.search.sampler
     options: dict[str, Any] = dict(spec.search.sampler_options)
     cls = sampler_class(name)
@@ -54,6 +61,8 @@ def make_sampler(spec: RunSpec, space: Space, *, seed: int) -> optuna.samplers.B
     if name == "tpe":
         options.setdefault("multivariate", True)
         options.setdefault("n_startup_trials", 5)
+        if parallel:
+            options.setdefault("constant_liar", True)
     sampler: optuna.samplers.BaseSampler = cls(seed=seed, **options)  # type: ignore[call-arg]
     return sampler
 
@@ -133,13 +142,14 @@ def open_study(
         SpecError: the study exists with a different space, data, model, epochs or objective.
     """
     resumed = study_exists(storage, name)
+    opened = open_storage(storage)
     if resumed:
-        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
+        study = optuna.load_study(study_name=name, storage=opened, sampler=sampler, pruner=pruner)
         _check_compatible(spec, study, space, name, spec_document)
     else:
         study = optuna.create_study(
             study_name=name,
-            storage=storage,
+            storage=opened,
             sampler=sampler,
             pruner=pruner,
             directions=directions(spec),

@@ -11,6 +11,7 @@ from autotune.space import IMAGE_ONLY_OPS
 from autotune.spec._duration import parse_duration
 from autotune.spec._errors import Described, Problem
 from autotune.spec._search import check_search
+from autotune.spec._sizes import parse_mebibytes
 from autotune.spec._space import parse_space
 from autotune.spec._values import can_take
 
@@ -95,6 +96,15 @@ class TrainSpec(_Section):
     steps_per_execution: int | None = Field(default=None, ge=1)
     """The old place of ``space.steps_per_execution``; still read as that dimension fixed."""
     probe: ProbeSpec | None = None
+    # Devices and workers (see autotune/train/_devices.py and autotune/engine/_workers.py).
+    devices_per_trial: int | Literal["all"] = Field(default=1)
+    logical_cpus: int | None = Field(default=None, ge=1, le=64)
+    trial_timeout: float | None = None
+    max_trials_per_worker: int = Field(default=50, ge=1)
+    worker_rss_limit: float | None = None
+    """MiB; the YAML takes ``4096``, ``"4GiB"``, ``"1500MB"``."""
+    scale_lr_with_batch: Literal["none", "linear"] = "none"
+    lr_reference_batch: int = Field(default=256, ge=1)
 
     @field_validator("probe", mode="before")
     @classmethod
@@ -109,6 +119,64 @@ class TrainSpec(_Section):
         if isinstance(value, list) and (not value or any(i < 0 for i in value)):
             raise Problem((), expected="auto, cpu or a list of GPU indices >= 0", received=value)
         return value
+
+    @field_validator("devices_per_trial")
+    @classmethod
+    def _per_trial(cls, value: Any) -> Any:
+        if isinstance(value, int) and value < 1:
+            raise Problem((), expected="all or a number of devices >= 1", received=value)
+        return value
+
+    @field_validator("trial_timeout", mode="before")
+    @classmethod
+    def _timeout(cls, value: Any) -> float | None:
+        if value is None:
+            return None
+        try:
+            return parse_duration(value)
+        except ValueError:
+            raise Problem(
+                (), expected="a positive duration like 300, 90s, 10m or 1h", received=value
+            ) from None
+
+    @field_validator("worker_rss_limit", mode="before")
+    @classmethod
+    def _rss(cls, value: Any) -> float | None:
+        if value is None:
+            return None
+        try:
+            return parse_mebibytes(value)
+        except ValueError:
+            raise Problem(
+                (), expected="a memory size like 4096 (MiB), 1500MB or 4GiB", received=value
+            ) from None
+
+    @model_validator(mode="after")
+    def _check(self) -> TrainSpec:
+        per_trial = self.devices_per_trial
+        if isinstance(self.devices, list) and isinstance(per_trial, int):
+            if per_trial > len(self.devices):
+                raise Problem(
+                    ("devices_per_trial",),
+                    expected=f"at most the {len(self.devices)} devices listed in train.devices",
+                    received=per_trial,
+                )
+            if len(self.devices) % per_trial:
+                raise Problem(
+                    ("devices_per_trial",),
+                    expected=f"a divisor of the {len(self.devices)} devices in train.devices",
+                    received=per_trial,
+                    hint="each worker gets devices_per_trial devices of its own",
+                )
+        cpus = self.logical_cpus or 1
+        if self.devices == "cpu" and isinstance(per_trial, int) and per_trial > cpus:
+            raise Problem(
+                ("devices_per_trial",),
+                expected=f"at most train.logical_cpus ({cpus}) CPU devices",
+                received=per_trial,
+                hint="set train.logical_cpus to split the CPU into that many devices",
+            )
+        return self
 
 
 class SearchSpec(_Section):

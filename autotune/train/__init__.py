@@ -1,8 +1,19 @@
 """The trainer: a ``tf.distribute`` strategy for the trial's devices, compile, fit, measure."""
 
 from autotune.train._callbacks import Reporter, TrialMonitor
+from autotune.train._devices import (
+    WorkerDevices,
+    configure_tensorflow,
+    cores,
+    describe_devices,
+    gpu_count,
+    placement_attrs,
+    plan_workers,
+    split_cpu,
+)
 from autotune.train._knobs import CompileKnobs, compile_model, dtype_policy, knobs_of
 from autotune.train._probe import ProbeKey, ProbeResult, probe, probe_key
+from autotune.train._replicas import pin_for_replicas, scaled_learning_rate
 from autotune.train._result import END_REASONS, TrialResult
 from autotune.train._strategy import resolve_devices, strategy_for
 from autotune.train._trainer import (
@@ -23,16 +34,26 @@ __all__ = [
     "TrainOutcome",
     "TrialMonitor",
     "TrialResult",
+    "WorkerDevices",
     "compile_model",
+    "configure_tensorflow",
+    "cores",
+    "describe_devices",
     "dtype_policy",
     "fit",
     "freeze_long_lived",
+    "gpu_count",
     "gradient_names",
     "knobs_of",
     "make_optimizer",
+    "pin_for_replicas",
+    "placement_attrs",
+    "plan_workers",
     "probe",
     "probe_key",
     "release_memory",
     "resolve_devices",
+    "scaled_learning_rate",
+    "split_cpu",
     "strategy_for",
 ]

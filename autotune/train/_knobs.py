@@ -9,6 +9,7 @@ is decided here once.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ import keras
 import tensorflow as tf
 
 from autotune.space import PRECISIONS
+from autotune.train._replicas import pin_for_replicas
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,25 @@ def knobs_of(config: Mapping[str, Any], *, steps_per_execution: int | None = Non
         jit_compile=bool(config.get("jit_compile", False)),
         steps_per_execution=steps,
     )
+
+
+def resolve_knobs(
+    config: Mapping[str, Any], *, replicas: int = 1, steps_per_execution: int | None = None
+) -> tuple[CompileKnobs, dict[str, Any]]:
+    """The knobs a trial on ``replicas`` devices compiles with, and what had to be pinned.
+
+    Several devices (``MirroredStrategy``) run with ``steps_per_execution=1`` and without XLA
+    (see ``pin_for_replicas``); the second value maps each pinned knob to ``[asked, used]``.
+
+    Example:
+        >>> resolve_knobs({"steps_per_execution": 8, "jit_compile": True}, replicas=2)[1]
+        {'steps_per_execution': [8, 1], 'jit_compile': [True, False]}
+    """
+    knobs = knobs_of(config, steps_per_execution=steps_per_execution)
+    steps, jit, pinned = pin_for_replicas(
+        replicas, steps_per_execution=knobs.steps_per_execution, jit_compile=knobs.jit_compile
+    )
+    return dataclasses.replace(knobs, steps_per_execution=steps, jit_compile=jit), pinned
 
 
 @contextlib.contextmanager

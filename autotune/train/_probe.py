@@ -21,7 +21,7 @@ import keras
 import tensorflow as tf
 
 from autotune.space import AUGMENTATION_OPS, SPEED_KNOBS
-from autotune.train._knobs import compile_model, knobs_of
+from autotune.train._knobs import compile_model, resolve_knobs
 from autotune.train._strategy import strategy_for
 from autotune.train._trainer import make_optimizer
 
@@ -157,7 +157,7 @@ def probe(
         >>> result.end, result.examples_per_second > 0
         ('ok', True)
     """
-    knobs = knobs_of(config)
+    knobs, _ = resolve_knobs(config, replicas=len(devices))
     per_call = knobs.steps_per_execution
     calls = 1 + max(2, math.ceil(steps / per_call))
     timer = _CallTimer()

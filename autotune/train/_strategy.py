@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -53,8 +54,20 @@ def strategy_for(devices: Sequence[str]) -> tuple[Any, str]:
     that ``OneDeviceStrategy`` adds on every step.
     """
     if len(devices) > 1:
-        return tf.distribute.MirroredStrategy(devices=list(devices)), "mirrored"
+        return _mirrored(tuple(devices)), "mirrored"
     device = devices[0]
     if "cpu" in device.lower():
         return tf.distribute.get_strategy(), "default"
     return tf.distribute.OneDeviceStrategy(device), "one_device"
+
+
+@functools.cache
+def _mirrored(devices: tuple[str, ...]) -> Any:
+    """One MirroredStrategy per device set for the life of the process.
+
+    A new strategy per trial restarts its collective-op instance keys, and TensorFlow's
+    collective executor still holds the previous trial's instances under those keys: the second
+    trial then fails with "Shape mismatch in the collective instance". Reusing the strategy
+    keeps the keys unique.
+    """
+    return tf.distribute.MirroredStrategy(devices=list(devices))

@@ -14,7 +14,8 @@ import keras
 import tensorflow as tf
 
 from autotune.train._callbacks import Reporter, TrialMonitor
-from autotune.train._knobs import compile_model, knobs_of
+from autotune.train._knobs import compile_model, resolve_knobs
+from autotune.train._replicas import scaled_learning_rate
 from autotune.train._result import TrialResult
 from autotune.train._strategy import strategy_for
 
@@ -32,10 +33,13 @@ class TrainOutcome:
     model: keras.Model | None
 
 
-def make_optimizer(config: TrialConfig) -> keras.optimizers.Optimizer:
+def make_optimizer(
+    config: TrialConfig, *, learning_rate: float | None = None
+) -> keras.optimizers.Optimizer:
     """The optimizer named by ``config.optimizer`` with ``config.learning_rate``.
 
-    ``momentum`` is read by sgd and rmsprop when present.
+    ``momentum`` is read by sgd and rmsprop when present; ``learning_rate`` overrides the
+    config's (a rate scaled with the batch size).
 
     Example:
         >>> from autotune.space import TrialConfig
@@ -44,7 +48,7 @@ def make_optimizer(config: TrialConfig) -> keras.optimizers.Optimizer:
         'SGD'
     """
     name = config.get("optimizer", "adam")
-    lr = float(config.get("learning_rate", 1e-3))
+    lr = float(config.get("learning_rate", 1e-3)) if learning_rate is None else learning_rate
     momentum = float(config.get("momentum") or 0.0)
     if name == "adam":
         return keras.optimizers.Adam(learning_rate=lr)
@@ -76,6 +80,8 @@ def fit(
     deadline: float | None = None,
     started_at: float | None = None,
     steps_per_execution: int | None = None,
+    scale_lr_with_batch: str = "none",
+    lr_reference_batch: int = 256,
 ) -> TrainOutcome:
     """Build, compile and train one trial's model, and measure it.
 
@@ -98,9 +104,13 @@ def fit(
         started_at: ``time.perf_counter()`` when the trial began (defaults to now); the
             result's wall seconds and curve are measured from it.
         steps_per_execution: overrides the config's ``steps_per_execution`` when given.
+        scale_lr_with_batch: ``none``, or ``linear``: the learning rate scales with the global
+            batch size relative to ``lr_reference_batch`` (see ``scaled_learning_rate``).
+        lr_reference_batch: the batch size the searched learning rate is meant for.
 
     The speed knobs ``precision``, ``jit_compile`` and ``steps_per_execution`` come from
-    ``config`` and are applied by ``compile_model``, the one place that reads them.
+    ``config`` and are applied by ``compile_model``, the one place that reads them
+    (``resolve_knobs`` pins what several devices cannot run, see ``pin_for_replicas``).
 
     Returns:
         The result and, unless building the model failed, the model.
@@ -110,12 +120,32 @@ def fit(
     model: keras.Model | None = None
     end, reason = "complete", None
     strategy_name = ""
+    batch_size = int(config.get("batch_size", 32))
+    learning_rate = scaled_learning_rate(
+        float(config.get("learning_rate", 1e-3)),
+        batch_size=batch_size,
+        rule=scale_lr_with_batch,
+        reference_batch=lr_reference_batch,
+    )
+    extras: dict[str, Any] = {
+        "replicas": len(devices),
+        "per_replica_batch": batch_size / len(devices),
+        "learning_rate_used": learning_rate,
+    }
     try:
-        knobs = knobs_of(config, steps_per_execution=steps_per_execution)
+        knobs, pinned = resolve_knobs(
+            config, replicas=len(devices), steps_per_execution=steps_per_execution
+        )
+        if pinned:
+            extras["pinned"] = pinned
+            logger.info("pinned for %d replicas: %s", len(devices), pinned)
         strategy, strategy_name = strategy_for(devices)
         with strategy.scope():
             model = compile_model(
-                build_model, lambda: make_optimizer(config), knobs, state_from=validation
+                build_model,
+                lambda: make_optimizer(config, learning_rate=learning_rate),
+                knobs,
+                state_from=validation,
             )
         model.fit(
             train,
@@ -139,7 +169,8 @@ def fit(
         reason = "the study's time budget ran out"
     elif end == "pruned":
         reason = f"pruned after epoch {len(monitor.curve)}"
-    result = _measure(monitor, started, train_examples, devices, end, reason, strategy_name)
+    extras["strategy"] = strategy_name
+    result = _measure(monitor, started, train_examples, devices, end, reason, extras)
     return TrainOutcome(result=result, model=model)
 
 
@@ -150,7 +181,7 @@ def _measure(
     devices: Sequence[str],
     end: str,
     reason: str | None,
-    strategy_name: str,
+    extras: dict[str, Any],
 ) -> TrialResult:
     epochs = len(monitor.curve)
     phases = monitor.train_phase_seconds
@@ -171,7 +202,7 @@ def _measure(
         devices=tuple(devices),
         end=end,
         reason=reason,
-        extras={"strategy": strategy_name},
+        extras=extras,
     )
 
 

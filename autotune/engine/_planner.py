@@ -1,0 +1,43 @@
+"""The budget planner: start a trial only when it is expected to finish before the deadline."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+import optuna
+from optuna.trial import TrialState
+
+
+def expected_seconds(trials: Sequence[optuna.trial.FrozenTrial]) -> float | None:
+    """How long the next trial is expected to take: the median wall seconds of COMPLETE trials.
+
+    Pruned and failed trials stop early, so they would make the estimate optimistic. None until
+    a trial has completed (the first trials always start).
+
+    Example:
+        >>> make = optuna.trial.create_trial
+        >>> trials = [make(value=0.9, user_attrs={"wall_seconds": s}) for s in (4.0, 6.0, 30.0)]
+        >>> expected_seconds(trials)
+        6.0
+    """
+    seconds = [
+        float(t.user_attrs["wall_seconds"])
+        for t in trials
+        if t.state == TrialState.COMPLETE and isinstance(t.user_attrs.get("wall_seconds"), float)
+    ]
+    return statistics.median(seconds) if seconds else None
+
+
+def can_start(seconds_left: float | None, expected: float | None) -> bool:
+    """Whether a trial expected to take ``expected`` seconds may start with ``seconds_left``.
+
+    Example:
+        >>> [can_start(left, 60.0) for left in (None, 90.0, 30.0)], can_start(1.0, None)
+        ([True, True, False], True)
+    """
+    if seconds_left is None:
+        return True
+    if seconds_left <= 0:
+        return False
+    return expected is None or expected <= seconds_left

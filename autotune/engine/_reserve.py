@@ -1,0 +1,177 @@
+"""An exact study-wide trial count for any number of processes: reserved trials, popped atomically.
+
+``--trials N`` means N trials in the study, however many workers (local processes, or other
+machines sharing a PostgreSQL storage) run them. Counting finished trials and starting one
+more while the count is short cannot be made exact: two workers can both see N-1 and both
+start. Instead the coordinator *reserves* the missing trials up front as WAITING trials with
+the ``autotune:reserved`` system attr ("tickets"), and workers *pop* tickets: Optuna's RDB
+storage moves a trial from WAITING to RUNNING in one transaction and refuses when another
+process got there first (on SQLite only with ``open_storage``'s serialized transactions).
+When no ticket is left, a worker stops. The sampler proposes a popped ticket's values exactly
+as for ``study.ask()``; a ticket that carries ``fixed_params`` (``start_with``, a retry) runs
+those values.
+
+The arithmetic (``reserve``): ``needed = total - counted - running - tickets``, where
+``counted`` is finished trials except those lost to a dead process (``end`` in
+``UNCOUNTED_ENDS``: ``abandoned``, ``worker_died``), ``running`` is RUNNING trials and
+``tickets`` is WAITING trials holding a ticket. Enqueued ``start_with`` trials get tickets first
+(lowest numbers first), then new empty placeholders are added; when the count is lowered on a
+resume, the highest-numbered tickets are taken back (the trials stay WAITING, unticketed, for a
+later run). A trial lost to a dead worker is retried once with the same values (``retry``);
+if the retry dies too, the next ``reserve`` gives its slot to a newly sampled trial.
+
+Usage, storage-agnostic (SQLite through ``open_storage``, PostgreSQL, MySQL, journal)::
+
+    study = optuna.load_study(study_name=name, storage=open_storage(url))
+    reserve(study, total)           # once, by one process, before workers start popping
+    while (trial := pop(study)) is not None:   # in every worker
+        ... run it ...
+        study.tell(trial, value)
+
+``reserve`` must not run concurrently with itself (only one coordinator calls it); ``pop`` and
+``retry`` may run in any number of processes at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.trial import FrozenTrial, TrialState
+
+from autotune.engine._study import UNCOUNTED_ENDS, counted
+
+logger = logging.getLogger(__name__)
+
+TICKET = "autotune:reserved"
+"""System attr on a WAITING trial that some worker may run (the trial holds a reserved slot)."""
+RETRY_OF = "autotune:retry_of"
+"""System attr on a retry: the number of the trial whose worker died."""
+
+
+def tickets(study: optuna.Study) -> list[FrozenTrial]:
+    """The WAITING trials holding a ticket, lowest number first."""
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    return sorted((t for t in waiting if t.system_attrs.get(TICKET)), key=lambda t: t.number)
+
+
+def outstanding(study: optuna.Study) -> int:
+    """Trials still to finish before the study holds its reserved total: tickets + RUNNING."""
+    trials = study.get_trials(deepcopy=False)
+    return sum(
+        1
+        for t in trials
+        if t.state == TrialState.RUNNING
+        or (t.state == TrialState.WAITING and t.system_attrs.get(TICKET))
+    )
+
+
+def reserve(study: optuna.Study, total: int) -> list[int]:
+    """Give out tickets so that counted + running + ticketed trials is exactly ``total``.
+
+    Args:
+        study: the study (any storage).
+        total: the study-wide number of trials wanted (``--trials``).
+
+    Returns:
+        The numbers of the trials that got a ticket now (enqueued trials first, then new
+        placeholders); empty when the study already holds its total.
+
+    Example:
+        >>> study = optuna.create_study()
+        >>> study.enqueue_trial({"x": 1.0})
+        >>> reserve(study, 3)
+        [0, 1, 2]
+        >>> reserve(study, 3)
+        []
+    """
+    trials = study.get_trials(deepcopy=False)
+    running = sum(1 for t in trials if t.state == TrialState.RUNNING)
+    held = sorted(
+        (t for t in trials if t.state == TrialState.WAITING and t.system_attrs.get(TICKET)),
+        key=lambda t: t.number,
+    )
+    needed = total - counted(trials) - running - len(held)
+    storage = study._storage
+    if needed < 0:
+        for frozen in reversed(held[len(held) + needed :]):
+            storage.set_trial_system_attr(frozen._trial_id, TICKET, False)
+        logger.info("took back %d reserved trials (total lowered to %d)", -needed, total)
+        return []
+    given: list[int] = []
+    unticketed = sorted(
+        (t for t in trials if t.state == TrialState.WAITING and not t.system_attrs.get(TICKET)),
+        key=lambda t: t.number,
+    )
+    for frozen in unticketed[:needed]:
+        storage.set_trial_system_attr(frozen._trial_id, TICKET, True)
+        given.append(frozen.number)
+    for _ in range(needed - len(given)):
+        trial_id = storage.create_new_trial(
+            study._study_id, template_trial=_placeholder({TICKET: True})
+        )
+        given.append(storage.get_trial_number_from_id(trial_id))
+    if given:
+        logger.info("reserved trials %s (study total %d)", given, total)
+    return given
+
+
+def pop(study: optuna.Study) -> optuna.Trial | None:
+    """Claim the lowest-numbered ticket and return it as a RUNNING trial, or None if none is left.
+
+    Safe in any number of processes at once: the WAITING -> RUNNING move is one transaction
+    that fails for all but one claimant, and the losers go on to the next ticket. The sampler
+    prepares the trial exactly as ``study.ask()`` would.
+    """
+    storage = study._storage
+    for frozen in tickets(study):
+        try:
+            if not storage.set_trial_state_values(frozen._trial_id, state=TrialState.RUNNING):
+                continue
+        except UpdateFinishedTrialError:
+            continue
+        _forget_cached_trials(study)
+        return optuna.Trial(study, frozen._trial_id)
+    return None
+
+
+def retry(study: optuna.Study, frozen: FrozenTrial) -> int | None:
+    """Reserve a retry of a trial whose worker died: a ticket with the same parameter values.
+
+    A trial is retried at most once: a retry whose worker died too is not retried again (the
+    next ``reserve`` gives its slot to a newly sampled trial).
+
+    Returns:
+        The retry's trial number, or None when ``frozen`` was itself a retry.
+    """
+    if frozen.system_attrs.get(RETRY_OF) is not None:
+        return None
+    system_attrs: dict[str, Any] = {
+        TICKET: True,
+        RETRY_OF: frozen.number,
+        "fixed_params": dict(frozen.params),
+    }
+    trial_id = study._storage.create_new_trial(
+        study._study_id, template_trial=_placeholder(system_attrs)
+    )
+    number = study._storage.get_trial_number_from_id(trial_id)
+    logger.info("trial %d will retry trial %d (its worker died)", number, frozen.number)
+    return number
+
+
+def uncounted(frozen: FrozenTrial) -> bool:
+    """Whether a finished trial was lost to a dead process (and so does not count)."""
+    return frozen.user_attrs.get("end") in UNCOUNTED_ENDS
+
+
+def _placeholder(system_attrs: dict[str, Any]) -> FrozenTrial:
+    return optuna.trial.create_trial(state=TrialState.WAITING, system_attrs=system_attrs)
+
+
+def _forget_cached_trials(study: optuna.Study) -> None:
+    # What study.ask() does before a trial: the sampler must see the study as it is now.
+    local = getattr(study, "_thread_local", None)
+    if local is not None and hasattr(local, "cached_all_trials"):
+        local.cached_all_trials = None

@@ -1,0 +1,231 @@
+"""One worker process: pinned to its devices, it pops reserved trials and runs them until told
+to stop, then exits so that the pool can replace it with a fresh process.
+
+The parent (``autotune.engine._workers.Pool``) starts it with a ``WorkerJob`` and one end of a
+pipe. Messages, child to parent, all tuples:
+
+- ``("ready", pid)`` once TensorFlow and the data are loaded;
+- ``("started", number, devices, params, unix_time)`` before each trial trains;
+- ``("ended", number)`` once the trial is recorded in the study (and its model saved);
+- ``("exit", reason)`` last: ``recycle`` (trial count or RSS limit reached), ``no_trials_left``,
+  ``budget`` (the next trial would not finish in time), ``exhausted`` (the grid is done),
+  ``interrupted`` (Ctrl-C) or ``error`` (with a message).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import psutil
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    import keras
+    import optuna
+
+    from autotune.engine._objective import TrialSetup
+    from autotune.results import RankedTrial
+    from autotune.spec import RunSpec
+    from autotune.train import WorkerDevices
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerJob:
+    """What a worker process needs (plain, picklable values)."""
+
+    spec: RunSpec
+    study: str
+    storage: str
+    seed: int
+    sampler_seed: int
+    devices: WorkerDevices
+    deadline: float | None
+    """A ``time.time()`` value; the study's budget ends then."""
+    directory: Path
+    max_trials: int
+    rss_limit_mib: float | None
+
+
+def should_recycle(
+    trials: int, rss_mib: float, *, max_trials: int, rss_limit_mib: float | None
+) -> str | None:
+    """Why a worker that has run ``trials`` trials and holds ``rss_mib`` MiB should be replaced.
+
+    Example:
+        >>> should_recycle(50, 900.0, max_trials=50, rss_limit_mib=None)
+        'ran 50 trials (train.max_trials_per_worker)'
+        >>> should_recycle(3, 2100.0, max_trials=50, rss_limit_mib=2000.0)
+        'RSS 2100 MiB > 2000 MiB (train.worker_rss_limit)'
+        >>> should_recycle(3, 900.0, max_trials=50, rss_limit_mib=2000.0) is None
+        True
+    """
+    if trials >= max_trials:
+        return f"ran {trials} trials (train.max_trials_per_worker)"
+    if rss_limit_mib is not None and rss_mib > rss_limit_mib:
+        return f"RSS {rss_mib:.0f} MiB > {rss_limit_mib:.0f} MiB (train.worker_rss_limit)"
+    return None
+
+
+def started_params(trial: optuna.Trial, setup: TrialSetup) -> dict[str, Any]:
+    """The values a trial will train with, suggested now (suggesting again returns the same).
+
+    Empty when suggesting fails; the trial itself then records why.
+    """
+    try:
+        setup.space.suggest(trial)
+    except Exception:
+        return {}
+    return dict(trial.params)
+
+
+def rss_mib() -> float:
+    """This process's resident memory in MiB."""
+    return float(psutil.Process().memory_info().rss) / 2**20
+
+
+def worker_main(job: WorkerJob, connection: Connection) -> None:
+    """The body of a worker process (a ``multiprocessing`` spawn target)."""
+    os.environ.update(job.devices.environment())
+    _first_interrupt_only()
+    try:
+        reason = _serve(job, connection)
+        connection.send(("exit", reason))
+    except KeyboardInterrupt:
+        connection.send(("exit", "interrupted"))
+    except BaseException as error:
+        text = f"{type(error).__name__}: {error}"
+        logger.debug("worker failed: %s", traceback.format_exc())
+        connection.send(("exit", f"error: {text}"))
+    finally:
+        connection.close()
+
+
+def _serve(job: WorkerJob, connection: Connection) -> str:
+    import optuna
+
+    from autotune.train import configure_tensorflow
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    configure_tensorflow(job.devices)
+
+    from autotune.engine._interrupts import held_interrupts
+    from autotune.engine._objective import TrialSetup, record, run_trial
+    from autotune.engine._planner import can_start, expected_seconds
+    from autotune.engine._reserve import pop
+    from autotune.engine._run import prepare
+    from autotune.engine._storage import open_storage
+    from autotune.engine._study import exhausted, owner
+    from autotune.results import rank_trials
+    from autotune.train import freeze_long_lived, gradient_names, placement_attrs, release_memory
+
+    spec = job.spec
+    devices = job.devices.trial_devices()
+    prepared = prepare(
+        spec, seed=job.seed, sampler_seed=job.sampler_seed, devices=devices, parallel=True
+    )
+    study = optuna.load_study(
+        study_name=job.study,
+        storage=open_storage(job.storage),
+        sampler=prepared.sampler,
+        pruner=prepared.pruner,
+    )
+    setup = TrialSetup(
+        space=prepared.space,
+        dataset=prepared.dataset,
+        family=prepared.family,
+        epochs=spec.train.epochs,
+        devices=devices,
+        seed=job.seed,
+        objective=spec.search.objective,
+        probe=spec.train.probe,
+        steps_per_execution=spec.train.steps_per_execution,
+        scale_lr_with_batch=spec.train.scale_lr_with_batch,
+        lr_reference_batch=spec.train.lr_reference_batch,
+    )
+    placement = placement_attrs(job.devices.worker, devices)
+    connection.send(("ready", os.getpid()))
+    baseline = gradient_names()
+    freeze_long_lived()
+    ran = 0
+    while True:
+        left = None if job.deadline is None else job.deadline - time.time()
+        if left is not None and left <= 0:
+            return "budget"
+        if exhausted(study):
+            return "exhausted"
+        if not can_start(left, expected_seconds(study.get_trials(deepcopy=False))):
+            return "budget"
+        with held_interrupts() as held:
+            trial = pop(study)
+            if trial is None:
+                return "no_trials_left"
+            trial.set_user_attr("owner", owner())
+            for key, value in placement.items():
+                trial.set_user_attr(key, value)
+        params = started_params(trial, setup)
+        connection.send(("started", trial.number, devices, params, time.time()))
+        deadline = None if left is None else time.perf_counter() + left
+        model: keras.Model | None = None
+        if held:
+            from autotune.engine._run import _interrupted_result
+
+            result = _interrupted_result()
+        else:
+            _config, outcome = run_trial(trial, setup, deadline=deadline)
+            result, model = outcome.result, outcome.model
+            del outcome
+        with held_interrupts() as held_late:
+            trial.set_user_attr("worker_rss_mib", round(rss_mib(), 1))
+            record(study, trial, result, setup.objective)
+            ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
+            if model is not None and _may_keep(ranked, trial.number):
+                _save_model(job.directory, trial.number, model)
+            del model
+            release_memory(since=baseline)
+        connection.send(("ended", trial.number))
+        ran += 1
+        if held or held_late or result.end == "interrupted":
+            return "interrupted"
+        why = should_recycle(
+            ran, rss_mib(), max_trials=job.max_trials, rss_limit_mib=job.rss_limit_mib
+        )
+        if why is not None:
+            logger.info("worker %d recycles: %s", job.devices.worker, why)
+            return f"recycle: {why}"
+
+
+def _may_keep(ranked: list[RankedTrial], number: int) -> bool:
+    from autotune.engine._models import KEEP_TOP
+
+    keep = {r.number for r in ranked if r.pareto} | {r.number for r in ranked[:KEEP_TOP]}
+    return number in keep
+
+
+def _save_model(directory: Path, number: int, model: keras.Model) -> None:
+    """Save as ``models/trial_N.keras`` (written under a name the pool's pruning leaves alone)."""
+    models = directory / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    partial = models / f"trial_{number}.saving-{os.getpid()}.keras"
+    model.save(partial)
+    os.replace(partial, models / f"trial_{number}.keras")
+
+
+def _first_interrupt_only() -> None:
+    """Ctrl-C reaches a worker twice (from the terminal and forwarded by the pool): the first
+    stops the running trial, later ones are ignored so that recording is never cut short."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)

@@ -1,0 +1,384 @@
+"""The worker pool: one long-lived process per device group, replaced when it must be.
+
+Each worker (``autotune.engine._worker``) is pinned to its devices before TensorFlow starts and
+pops reserved trials from the shared study until none is left. The pool, in the ``autotune``
+process, only watches: it forwards the workers' progress to the display, rewrites the result
+files after every trial, and replaces a worker that
+
+- recycled itself (``train.max_trials_per_worker`` trials run, or RSS over
+  ``train.worker_rss_limit``): memory never creeps across a long study;
+- died (OOM killer, segfault): its running trial is marked FAIL, end ``worker_died`` (it does
+  not count) and retried once with the same values;
+- ran one trial longer than ``train.trial_timeout``: the pool kills it (SIGKILL) and marks the
+  trial FAIL, end ``timeout`` (it counts; it is not retried).
+
+Workers exchange messages with the pool over one pipe each (a shared queue could be left
+locked by a worker killed mid-write).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from autotune.engine._reserve import reserve, retry, tickets
+from autotune.engine._study import counted, exhausted, mark_abandoned
+from autotune.engine._worker import WorkerJob, worker_main
+from autotune.spec import SpecError
+from autotune.spec._errors import Described
+from autotune.train import WorkerDevices, cores, gpu_count, plan_workers
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+
+    from autotune.results import RankedTrial
+    from autotune.spec import RunSpec
+
+logger = logging.getLogger(__name__)
+
+REPLACED_AFTER = ("recycle", "died", "timeout")
+"""Exit reasons after which a worker is replaced while reserved trials are left."""
+
+
+def worker_plan(spec: RunSpec, workers: int | None) -> list[WorkerDevices]:
+    """The worker processes a run uses; empty when its trials run in the ``autotune`` process.
+
+    Trials run in-process (as a plain Keras loop would) when ``--workers`` is not given, the
+    machine offers one device group of one device, and no option needs a replaceable process
+    (``logical_cpus``, ``trial_timeout``, ``worker_rss_limit``).
+
+    Raises:
+        SpecError: the devices cannot be split as asked.
+    """
+    train = spec.train
+    try:
+        plan = plan_workers(
+            devices=train.devices,
+            devices_per_trial=train.devices_per_trial,
+            gpus=gpu_count(),
+            cores=cores(),
+            workers=workers,
+            logical_cpus=train.logical_cpus,
+        )
+    except ValueError as error:
+        key = "devices" if "not visible" in str(error) else "devices_per_trial"
+        raise SpecError.at(
+            spec,
+            ("train", key),
+            expected="devices this machine has, split evenly between workers",
+            received=Described(str(error)),
+        ) from None
+    replaceable = (train.logical_cpus, train.trial_timeout, train.worker_rss_limit)
+    single = len(plan) == 1 and plan[0].per_trial == 1
+    if workers is None and single and all(option is None for option in replaceable):
+        return []
+    return plan
+
+
+def sampler_seed(seed: int, worker: int, generation: int, existing: int) -> int:
+    """A worker's sampler seed: distinct per worker, per replacement and per resume.
+
+    Example:
+        >>> sampler_seed(0, 1, 0, 0) != sampler_seed(0, 2, 0, 0)
+        True
+    """
+    state = np.random.SeedSequence([seed, worker, generation, existing]).generate_state(1)
+    return int(state[0])
+
+
+@dataclass
+class _Slot:
+    devices: WorkerDevices
+    generation: int = -1
+    process: BaseProcess | None = None
+    connection: Connection | None = None
+    running: tuple[int, float] | None = None
+    """(trial number, unix time it started) while the worker trains a trial."""
+    exit_reason: str | None = None
+    history: list[str] = field(default_factory=list)
+
+
+class Pool:
+    """Runs a study's reserved trials in worker processes; see the module docstring."""
+
+    def __init__(
+        self,
+        study: optuna.Study,
+        *,
+        spec: RunSpec,
+        name: str,
+        storage: str,
+        total: int,
+        seed: int,
+        plan: list[WorkerDevices],
+        deadline: float | None,
+        directory: Path,
+        on_event: Callable[[Any], None] | None,
+        write: Callable[[], list[RankedTrial]],
+    ) -> None:
+        self.study = study
+        self.spec = spec
+        self.name = name
+        self.storage = storage
+        self.total = total
+        self.seed = seed
+        self.deadline = deadline
+        self.directory = directory
+        self.on_event = on_event
+        self.write = write
+        self.slots = [_Slot(devices) for devices in plan]
+        self.existing = len(study.get_trials(deepcopy=False))
+        self.deaths_in_a_row = 0
+        self.errors: list[str] = []
+        self.ended = 0
+        self._context = mp.get_context("spawn")
+
+    def run(self) -> bool:
+        """Run until no reserved trial is left (or the budget, the grid or Ctrl-C ends the run).
+
+        Returns:
+            Whether Ctrl-C stopped the run.
+        """
+        interrupted = False
+        for slot in self.slots:
+            self._start(slot)
+        try:
+            while any(slot.process is not None for slot in self.slots):
+                self._step()
+        except KeyboardInterrupt:
+            interrupted = True
+            self._stop_all()
+        mark_abandoned(self.study)
+        if self.errors and self.ended == 0:
+            raise RuntimeError(f"every worker failed: {self.errors[0]}")
+        return interrupted
+
+    def _start(self, slot: _Slot) -> None:
+        slot.generation += 1
+        worker = slot.devices.worker
+        train = self.spec.train
+        job = WorkerJob(
+            spec=self.spec,
+            study=self.name,
+            storage=self.storage,
+            seed=self.seed,
+            sampler_seed=sampler_seed(self.seed, worker, slot.generation, self.existing),
+            devices=slot.devices,
+            deadline=self.deadline,
+            directory=self.directory,
+            max_trials=train.max_trials_per_worker,
+            rss_limit_mib=train.worker_rss_limit,
+        )
+        receiver, sender = self._context.Pipe(duplex=False)
+        process = self._context.Process(
+            target=worker_main, args=(job, sender), name=f"autotune-worker-{worker}", daemon=True
+        )
+        process.start()
+        sender.close()
+        slot.process, slot.connection, slot.running, slot.exit_reason = (
+            process,
+            receiver,
+            None,
+            None,
+        )
+        logger.info("worker %d (pid %s) started on %s", worker, process.pid, slot.devices)
+
+    def _step(self) -> None:
+        live = [s.connection for s in self.slots if s.connection is not None]
+        for connection in wait(live, timeout=0.5):
+            slot = next(s for s in self.slots if s.connection is connection)
+            self._receive(slot)
+        now = time.time()
+        timeout = self.spec.train.trial_timeout
+        for slot in self.slots:
+            if slot.process is None:
+                continue
+            if slot.connection is None and not slot.process.is_alive():
+                self._exited(slot)
+            elif timeout is not None and slot.running and now - slot.running[1] > timeout:
+                self._kill_hung(slot, timeout)
+
+    def _receive(self, slot: _Slot) -> None:
+        assert slot.connection is not None
+        try:
+            message = slot.connection.recv()
+        except (EOFError, OSError):
+            slot.connection.close()
+            slot.connection = None
+            if slot.process is not None:
+                slot.process.join(timeout=10)
+            return
+        kind = message[0]
+        worker = slot.devices.worker
+        if kind == "started":
+            _, number, devices, params, started = message
+            slot.running = (number, started)
+            self._emit_started(number, worker, tuple(devices), params)
+        elif kind == "ended":
+            slot.running = None
+            self.deaths_in_a_row = 0
+            self.ended += 1
+            self._emit_ended(message[1], worker)
+        elif kind == "exit":
+            slot.exit_reason = str(message[1])
+            if slot.exit_reason.startswith("error"):
+                self.errors.append(slot.exit_reason)
+                logger.error("worker %d: %s", worker, slot.exit_reason)
+
+    def _exited(self, slot: _Slot) -> None:
+        """A worker process has ended: record a lost trial, replace the worker if needed."""
+        assert slot.process is not None
+        code = slot.process.exitcode
+        reason = slot.exit_reason or "died"
+        if reason == "died" or slot.running is not None:
+            reason = "died"
+            self._lost_trial(slot, code)
+        slot.history.append(reason)
+        slot.process = None
+        if self._replace(reason):
+            self._start(slot)
+
+    def _replace(self, reason: str) -> bool:
+        if not reason.startswith(REPLACED_AFTER):
+            return False
+        if self.deadline is not None and time.time() >= self.deadline:
+            return False
+        if exhausted(self.study) or not tickets(self.study):
+            return False
+        if self.deaths_in_a_row > 2 * len(self.slots) + 1:
+            logger.error("workers died %d times in a row; stopping", self.deaths_in_a_row)
+            self.errors.append("workers kept dying")
+            return False
+        return True
+
+    def _lost_trial(self, slot: _Slot, code: int | None) -> None:
+        self.deaths_in_a_row += 1
+        pid = slot.process.pid if slot.process is not None else None
+        how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+        number = slot.running[0] if slot.running else self._running_of(pid)
+        slot.running = None
+        if number is None:
+            logger.warning("worker %d (pid %s) died (%s)", slot.devices.worker, pid, how)
+            return
+        self._fail(number, "worker_died", f"its worker (pid {pid}) died ({how})")
+        retry(self.study, self.study.get_trials(deepcopy=False)[number])
+        reserve(self.study, self.total)
+        self._emit_ended(number, slot.devices.worker)
+
+    def _kill_hung(self, slot: _Slot, timeout: float) -> None:
+        assert slot.process is not None and slot.running is not None
+        number = slot.running[0]
+        logger.warning("trial %d ran over %.0fs: killing its worker", number, timeout)
+        slot.process.kill()
+        slot.process.join(timeout=30)
+        self._drain(slot)
+        slot.running = None
+        self._fail(
+            number,
+            "timeout",
+            f"ran longer than train.trial_timeout ({timeout:.0f}s); its worker was replaced",
+        )
+        self._emit_ended(number, slot.devices.worker)
+        slot.process = None
+        slot.history.append("timeout")
+        if self._replace("timeout"):
+            self._start(slot)
+
+    def _drain(self, slot: _Slot) -> None:
+        while slot.connection is not None:
+            self._receive(slot)
+
+    def _fail(self, number: int, end: str, reason: str) -> None:
+        frozen = self.study.get_trials(deepcopy=False)[number]
+        if frozen.state.is_finished():
+            return
+        trial = optuna.trial.Trial(self.study, frozen._trial_id)
+        trial.set_user_attr("end", end)
+        trial.set_user_attr("reason", reason)
+        self.study.tell(number, state=TrialState.FAIL)
+
+    def _running_of(self, pid: int | None) -> int | None:
+        for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            owner = frozen.user_attrs.get("owner")
+            if isinstance(owner, dict) and owner.get("pid") == pid:
+                return frozen.number
+        return None
+
+    def _stop_all(self) -> None:
+        """Ctrl-C: let each worker record its trial as interrupted, then collect them."""
+        for slot in self.slots:
+            if slot.process is not None and slot.process.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(slot.process.pid, signal.SIGINT)
+        until = time.time() + 120
+        while any(s.process is not None for s in self.slots) and time.time() < until:
+            try:
+                self._step_draining()
+            except KeyboardInterrupt:
+                continue
+        for slot in self.slots:
+            if slot.process is not None:
+                slot.process.kill()
+                slot.process.join(timeout=10)
+                slot.process = None
+
+    def _step_draining(self) -> None:
+        live = [s.connection for s in self.slots if s.connection is not None]
+        for connection in wait(live, timeout=0.5):
+            self._receive(next(s for s in self.slots if s.connection is connection))
+        for slot in self.slots:
+            if slot.process is not None and slot.connection is None:
+                slot.process.join(timeout=10)
+                slot.process = None
+
+    def _emit_started(
+        self, number: int, worker: int, devices: tuple[str, ...], params: Any
+    ) -> None:
+        if self.on_event is None:
+            return
+        from autotune.engine._run import TrialStarted
+
+        self.on_event(TrialStarted(number, worker, devices, dict(params)))
+
+    def _emit_ended(self, number: int, worker: int) -> None:
+        from autotune.engine._models import keep_models
+        from autotune.engine._run import TrialEvent
+
+        trials = self.study.get_trials(deepcopy=False)
+        frozen = trials[number]
+        ranked = self.write()
+        keep_models(self.directory, ranked, number, None)
+        if self.on_event is None:
+            return
+        attrs = frozen.user_attrs
+        accuracy = attrs.get("accuracy")
+        self.on_event(
+            TrialEvent(
+                number=number,
+                state=frozen.state.name,
+                end=str(attrs.get("end", frozen.state.name.lower())),
+                accuracy=accuracy if isinstance(accuracy, float) else None,
+                wall_seconds=float(attrs.get("wall_seconds") or 0.0),
+                reason=attrs.get("reason"),
+                done=counted(trials),
+                total=self.total,
+                best_accuracy=max((r.accuracy for r in ranked), default=None),
+                seconds_left=None
+                if self.deadline is None
+                else max(0.0, self.deadline - time.time()),
+                worker=worker,
+            )
+        )

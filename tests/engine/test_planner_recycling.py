@@ -1,0 +1,49 @@
+"""The budget planner and the worker recycling rule (plain functions)."""
+
+from __future__ import annotations
+
+import optuna
+from optuna.trial import TrialState
+
+from autotune.engine._planner import can_start, expected_seconds
+from autotune.engine._worker import should_recycle
+from autotune.engine._workers import sampler_seed
+
+
+def _trial(state: TrialState, seconds: float) -> optuna.trial.FrozenTrial:
+    value = 0.9 if state == TrialState.COMPLETE else None
+    return optuna.trial.create_trial(state=state, value=value, user_attrs={"wall_seconds": seconds})
+
+
+def test_expected_seconds_is_the_median_of_completed_trials() -> None:
+    trials = [
+        _trial(TrialState.COMPLETE, 10.0),
+        _trial(TrialState.COMPLETE, 12.0),
+        _trial(TrialState.COMPLETE, 200.0),
+        _trial(TrialState.PRUNED, 1.0),  # stopped early: says nothing about a full trial
+    ]
+    assert expected_seconds(trials) == 12.0
+    assert expected_seconds([_trial(TrialState.PRUNED, 1.0)]) is None
+
+
+def test_no_trial_starts_that_cannot_finish() -> None:
+    assert can_start(None, 100.0)  # no budget
+    assert can_start(5.0, None)  # nothing finished yet: the first trials always start
+    assert can_start(30.0, 12.0)
+    assert not can_start(11.0, 12.0)
+    assert not can_start(0.0, None)
+
+
+def test_workers_recycle_on_trial_count_or_rss() -> None:
+    assert should_recycle(49, 500.0, max_trials=50, rss_limit_mib=None) is None
+    assert "max_trials_per_worker" in str(
+        should_recycle(50, 500.0, max_trials=50, rss_limit_mib=None)
+    )
+    assert "worker_rss_limit" in str(should_recycle(1, 2049.0, max_trials=50, rss_limit_mib=2048.0))
+    assert should_recycle(1, 2047.0, max_trials=50, rss_limit_mib=2048.0) is None
+
+
+def test_worker_sampler_seeds_differ_per_worker_replacement_and_resume() -> None:
+    seeds = {sampler_seed(0, w, g, e) for w in (1, 2) for g in (0, 1) for e in (0, 6)}
+    assert len(seeds) == 8
+    assert sampler_seed(3, 1, 0, 0) == sampler_seed(3, 1, 0, 0)

@@ -1,0 +1,173 @@
+"""Worker processes: multi-device trials, parallel workers, dead, hung and recycled workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from autotune.engine import RunEvent, RunOptions, TrialEvent, TrialStarted, counted, run
+from autotune.spec import load_run_file
+
+pytestmark = pytest.mark.slow
+
+SMALL = {"data": {"train_size": 200, "validation_size": 100, "test": False}}
+
+
+def _study(report: Any) -> optuna.Study:
+    return optuna.load_study(study_name=report.study, storage=report.storage)
+
+
+def test_two_logical_cpus_train_one_trial_under_mirrored_strategy(
+    tmp_path: Path, run_file: Callable[..., Path]
+) -> None:
+    path = run_file(
+        **SMALL,
+        train={
+            "epochs": 2,
+            "devices": "cpu",
+            "logical_cpus": 2,
+            "devices_per_trial": 2,
+            "steps_per_execution": 4,
+        },
+        search={"sampler": "random", "pruner": "none", "trials": 2},
+    )
+    report = run(load_run_file(path), RunOptions(results_dir=tmp_path / "out"))
+    trials = _study(report).trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 2, [t.user_attrs for t in trials]
+    for trial in trials:
+        attrs = trial.user_attrs
+        assert attrs["strategy"] == "mirrored" and attrs["replicas"] == 2
+        assert attrs["devices"] == ["/cpu:0", "/cpu:1"]
+        assert attrs["per_replica_batch"] == trial.params["batch_size"] / 2
+        assert attrs["pinned"] == {"steps_per_execution": [4, 1]}
+        assert attrs["worker"] == 1 and attrs["tensorflow"] and len(attrs["device_names"]) == 2
+
+
+def test_two_workers_run_trials_concurrently_and_exactly_n(
+    tmp_path: Path, run_file: Callable[..., Path]
+) -> None:
+    path = run_file(
+        **SMALL,
+        train={"epochs": 3},
+        search={"sampler": "tpe", "pruner": "none", "trials": 6},
+    )
+    events: list[RunEvent] = []
+    report = run(
+        load_run_file(path),
+        RunOptions(results_dir=tmp_path / "out", workers=2),
+        on_event=events.append,
+    )
+    trials = _study(report).trials
+    assert len(trials) == 6 and counted(trials) == 6 == report.done
+    assert all(t.state == TrialState.COMPLETE for t in trials), [t.user_attrs for t in trials]
+    assert {t.user_attrs["worker"] for t in trials} == {1, 2}
+    owners = {t.user_attrs["owner"]["pid"] for t in trials}
+    assert len(owners) == 2 and os.getpid() not in owners
+    overlapping = [
+        (a.number, b.number)
+        for a in trials
+        for b in trials
+        if a.user_attrs["worker"] < b.user_attrs["worker"]
+        and a.datetime_start < b.datetime_complete
+        and b.datetime_start < a.datetime_complete
+    ]
+    assert overlapping, "the two workers never trained at the same time"
+    # Workers never propose the same configuration (own seeds, TPE's constant liar).
+    assert len({tuple(sorted(t.params.items())) for t in trials}) == 6
+    started = [e for e in events if isinstance(e, TrialStarted)]
+    ended = [e for e in events if isinstance(e, TrialEvent)]
+    assert sorted(e.number for e in started) == sorted(e.number for e in ended) == list(range(6))
+    assert {e.worker for e in started} == {1, 2}
+    assert all(e.params == trials[e.number].params for e in started)
+    assert max(e.done for e in ended) == 6
+
+
+def test_a_worker_killed_mid_trial_is_replaced_and_its_trial_retried(
+    tmp_path: Path, run_file: Callable[..., Path]
+) -> None:
+    path = run_file(
+        **SMALL,
+        train={"epochs": 2, "trial_timeout": "10m"},
+        search={"sampler": "random", "pruner": "none", "trials": 3},
+    )
+    storage = f"sqlite:///{tmp_path / 'out' / 'tiny' / 'study.db'}"
+    killed: list[int] = []
+
+    def kill_during_trial_1(event: RunEvent) -> None:
+        if isinstance(event, TrialStarted) and event.number == 1 and not killed:
+            study = optuna.load_study(study_name="tiny", storage=storage)
+            pid = study.trials[1].user_attrs["owner"]["pid"]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    report = run(
+        load_run_file(path),
+        RunOptions(results_dir=tmp_path / "out"),
+        on_event=kill_during_trial_1,
+    )
+    trials = _study(report).trials
+    dead = trials[1]
+    assert dead.state == TrialState.FAIL and dead.user_attrs["end"] == "worker_died"
+    assert f"pid {killed[0]}" in dead.user_attrs["reason"]
+    assert "signal 9" in dead.user_attrs["reason"]
+    retries = [t for t in trials if t.system_attrs.get("autotune:retry_of") == 1]
+    assert len(retries) == 1 and retries[0].state == TrialState.COMPLETE
+    assert retries[0].params == dead.params
+    assert retries[0].user_attrs["owner"]["pid"] != killed[0]  # a new worker ran it
+    assert counted(trials) == 3 == report.done and len(trials) == 4
+
+
+def test_a_hung_trial_is_killed_at_trial_timeout(
+    tmp_path: Path, run_file: Callable[..., Path]
+) -> None:
+    path = run_file(
+        **SMALL,
+        train={"epochs": 1000, "trial_timeout": "4s"},
+        search={"sampler": "random", "pruner": "none", "trials": 1},
+    )
+    report = run(load_run_file(path), RunOptions(results_dir=tmp_path / "out"))
+    (trial,) = _study(report).trials
+    assert trial.state == TrialState.FAIL and trial.user_attrs["end"] == "timeout"
+    assert "train.trial_timeout (4s)" in trial.user_attrs["reason"]
+    assert report.done == 1  # a timeout counts: it is not retried
+
+
+def test_workers_recycle_at_the_rss_limit(tmp_path: Path, run_file: Callable[..., Path]) -> None:
+    # A limit below any TensorFlow process: every worker is replaced after one trial.
+    path = run_file(
+        **SMALL,
+        train={"epochs": 1, "worker_rss_limit": "64MiB"},
+        search={"sampler": "random", "pruner": "none", "trials": 2},
+    )
+    report = run(load_run_file(path), RunOptions(results_dir=tmp_path / "out"))
+    trials = _study(report).trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 2
+    assert len({t.user_attrs["owner"]["pid"] for t in trials}) == 2
+
+
+def test_worker_memory_stays_bounded_over_a_longer_study(
+    tmp_path: Path, run_file: Callable[..., Path]
+) -> None:
+    path = run_file(
+        **SMALL,
+        train={"epochs": 1, "max_trials_per_worker": 4},
+        search={"sampler": "random", "pruner": "none", "trials": 12},
+    )
+    report = run(load_run_file(path), RunOptions(results_dir=tmp_path / "out", workers=1))
+    trials = _study(report).trials
+    assert counted(trials) == 12
+    pids = [t.user_attrs["owner"]["pid"] for t in trials]
+    generations = [pids[i : i + 4] for i in range(0, 12, 4)]
+    assert all(len(set(g)) == 1 for g in generations) and len(set(pids)) == 3
+    rss = [t.user_attrs["worker_rss_mib"] for t in trials]
+    # Each fresh worker starts from the same footprint, so the last trials hold no more than
+    # the first worker did (plus noise): nothing accumulates across the study.
+    print("worker RSS per trial (MiB):", rss)
+    assert max(rss[8:]) < max(rss[:4]) + 40, rss
