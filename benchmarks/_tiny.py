@@ -47,7 +47,7 @@ def run_autotune(trials: int, seed: int) -> dict[str, Any]:
         report = run(
             spec,
             RunOptions(results_dir=Path(folder)),
-            on_event=lambda event: (rss.append(rss_mb()), ends.append(time.perf_counter())),
+            on_event=lambda event: _ended(event, rss, ends),
         )
         total = time.perf_counter() - began
         import optuna
@@ -65,6 +65,13 @@ def run_autotune(trials: int, seed: int) -> dict[str, Any]:
             for t in frozen
         ]
     return _finish(per_trial, rss, ends, began, total, examples or _digits_train_size(seed))
+
+
+def _ended(event: Any, rss: list[float], ends: list[float]) -> None:
+    """Record RSS and time when a trial ends (the run also reports trials starting)."""
+    if type(event).__name__ == "TrialEvent":
+        rss.append(rss_mb())
+        ends.append(time.perf_counter())
 
 
 def _digits_train_size(seed: int) -> int:
