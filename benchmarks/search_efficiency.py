@@ -294,7 +294,7 @@ def run_autotune(smoke: bool, budget: float, seed: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         wall0 = time.time()
         began = time.perf_counter()
-        report = run(spec, RunOptions(results_dir=Path(folder), budget=budget, trials=10_000))
+        report = run(spec, RunOptions(results_dir=Path(folder), budget=budget))
         searched = time.perf_counter() - began
         study = optuna.load_study(study_name=report.study, storage=report.storage)
         events: list[tuple[float, float]] = []
