@@ -308,7 +308,7 @@ def run_autotune(smoke: bool, budget: float, seed: int) -> dict[str, Any]:
             if attrs.get("end") == "complete" and attrs.get("examples_per_second"):
                 steps = attrs["epochs"] * train / attrs["examples_per_second"]
                 overhead.append(1.0 - steps / attrs["wall_seconds"])
-        trials = len(study.trials)
+        trials = sum(t.datetime_start is not None for t in study.get_trials(deepcopy=False))
     return {
         "events": sorted(events),
         "test_accuracy": report.test_accuracy,
