@@ -46,7 +46,7 @@ def _quiet_tensorflow_import() -> Iterator[None]:
 
 
 if TYPE_CHECKING:
-    from autotune.engine import RunEvent, RunReport
+    from autotune.engine import RunReport
     from autotune.results import RankedTrial
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -166,8 +166,13 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers,
     )
+    from autotune._progress import Progress
+
     console.print(f"autotune: running [bold]{args.file}[/bold]")
-    report = run(spec, options, on_event=_print_event)
+    total = args.trials or spec.search.trials
+    budget = args.budget if args.budget is not None else spec.search.budget
+    with Progress(console, total=total, budget=budget) as progress:
+        report = run(spec, options, on_event=progress)
     _print_summary(report)
     return EXIT_INTERRUPTED if report.interrupted else EXIT_OK
 
@@ -179,25 +184,6 @@ def _quiet_libraries() -> None:
     for name in ("absl", "tensorflow"):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-
-
-def _print_event(event: RunEvent) -> None:
-    from autotune.engine import TrialEvent
-
-    if not isinstance(event, TrialEvent):
-        return  # a trial started: the line comes when it ends
-    accuracy = "-" if event.accuracy is None else f"{event.accuracy:.4f}"
-    best = "-" if event.best_accuracy is None else f"{event.best_accuracy:.4f}"
-    left = "" if event.seconds_left is None else f" · {event.seconds_left:.0f}s left"
-    end = (
-        event.state
-        if event.end in ("complete", event.state.lower())
-        else f"{event.state} ({event.end})"
-    )
-    console.print(
-        f"[{event.done}/{event.total}] trial {event.number}: {end}, accuracy {accuracy} "
-        f"in {event.wall_seconds:.1f}s · best {best}{left}"
-    )
 
 
 def _print_summary(report: RunReport) -> None:
@@ -212,9 +198,18 @@ def _print_summary(report: RunReport) -> None:
         )
     state = "interrupted" if report.interrupted else "done"
     console.print(f"{state}: {report.done}/{report.total} trials in study {report.study!r}")
-    console.print(f"storage: {report.storage}")
+    console.print(f"storage: {report.storage}", soft_wrap=True)
     for path in report.files:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", soft_wrap=True)
+    _print_review(report.directory, report.files)
+
+
+def _print_review(directory: Path, files: Sequence[Path]) -> None:
+    if any(path.name == "report.html" for path in files):
+        report = directory / "report.html"
+        console.print(
+            f"review: open {report}, or run: autotune dashboard {directory}", soft_wrap=True
+        )
 
 
 def _leaderboard(ranked: Sequence[RankedTrial], rank_by: str, limit: int = 10) -> Table:
@@ -243,7 +238,9 @@ def _report(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     console.print(_leaderboard(written.ranked, "the study's rank: rule"))
     for path in written.files:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", soft_wrap=True)
+    if written.report is not None:
+        _print_review(written.report.html.parent, written.files)
     return EXIT_OK
 
 

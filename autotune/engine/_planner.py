@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import statistics
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import optuna
 from optuna.trial import TrialState
+
+from autotune.engine._study import exhausted
+
+if TYPE_CHECKING:
+    from autotune.space import Space
+
+logger = logging.getLogger(__name__)
 
 
 def expected_seconds(trials: Sequence[optuna.trial.FrozenTrial]) -> float | None:
@@ -41,3 +51,36 @@ def can_start(seconds_left: float | None, expected: float | None) -> bool:
     if seconds_left <= 0:
         return False
     return expected is None or expected <= seconds_left
+
+
+def reachable(total: int, space: Space, *, grid: bool) -> int:
+    """The trials worth reserving: ``total``, or fewer when a grid has fewer points.
+
+    Example:
+        >>> from autotune.space import Choice, Space
+        >>> reachable(10, Space(width=Choice([8, 16]), depth=Choice([1, 2])), grid=True)
+        4
+    """
+    if not grid:
+        return total
+    return min(total, math.prod(len(values) for values in space.grid().values()))
+
+
+def may_start(study: optuna.Study, seconds_left: float | None) -> bool:
+    """Whether another trial of ``study`` may start with ``seconds_left`` of the budget (None:
+    no budget): the budget is not spent, the grid not exhausted, and the trial is expected to
+    finish in time."""
+    if seconds_left is not None and seconds_left <= 0:
+        return False
+    if exhausted(study):
+        logger.warning("the grid is exhausted; stopping")
+        return False
+    expected = expected_seconds(study.get_trials(deepcopy=False))
+    if not can_start(seconds_left, expected):
+        logger.warning(
+            "stopping: a trial takes about %.0fs and %.0fs of the budget are left",
+            expected,
+            seconds_left,
+        )
+        return False
+    return True

@@ -15,12 +15,12 @@ from autotune.data import DataError, load_dataset
 from autotune.engine._interrupts import held_interrupts
 from autotune.engine._models import evaluate_test, keep_models
 from autotune.engine._objective import TrialSetup, record, run_trial
-from autotune.engine._planner import can_start, expected_seconds
+from autotune.engine._planner import may_start, reachable
 from autotune.engine._reserve import pop, reserve
+from autotune.engine._review import refresh_note, write_report_safely
 from autotune.engine._study import (
     counted,
     default_storage,
-    exhausted,
     make_pruner,
     make_sampler,
     mark_abandoned,
@@ -29,7 +29,7 @@ from autotune.engine._study import (
     study_exists,
 )
 from autotune.engine._worker import started_params
-from autotune.engine._workers import worker_plan
+from autotune.engine._workers import run_pool, worker_plan
 from autotune.models import choose_family
 from autotune.results import rank_trials, write_results
 from autotune.space import IMAGE_ONLY_OPS, Choice, Fixed, Space
@@ -242,14 +242,12 @@ def run(
 ) -> RunReport:
     """Run (or resume) the study a run file describes, and write its results.
 
-    The missing trials are reserved up front (``autotune.engine._reserve``), so the study ends
-    with exactly ``trials`` counted trials however many workers run them. Trials run one after
-    another in this process, or in worker processes pinned to their devices when the machine
-    has several device groups, ``--workers`` asks for them, or ``train.trial_timeout`` /
-    ``train.worker_rss_limit`` need a process that can be replaced. No trial starts that the
-    planner expects to end after the budget. A trial's failure is recorded on that trial and
-    the run goes on. Ctrl-C stops the running trials (recorded as PRUNED, reason
-    ``interrupted``), writes the results and returns with ``interrupted=True``.
+    The missing trials are reserved up front, so the study ends with exactly ``trials``
+    counted trials however many processes run them: this one, or worker processes pinned to
+    their devices (``autotune.engine._workers``). No trial starts that the planner expects to
+    end after the budget. A trial's failure is recorded on that trial and the run goes on.
+    Ctrl-C stops the running trials (PRUNED, reason ``interrupted``), writes the results and
+    returns with ``interrupted=True``.
 
     Raises:
         SpecError: the run file cannot run as written (data, space, existing study).
@@ -277,7 +275,7 @@ def run(
         Path(storage.removeprefix("sqlite:///").split("?", 1)[0]).parent.mkdir(
             parents=True, exist_ok=True
         )
-    dataset: Dataset | None = prepared.dataset
+    dataset = prepared.dataset
     document = spec.model_dump(mode="json")
     document["study"] = name
     study, resumed = open_study(
@@ -291,12 +289,12 @@ def run(
     )
     directory.mkdir(parents=True, exist_ok=True)
     abandoned = mark_abandoned(study)
-    reserve(study, total)
+    reserve(study, reachable(total, prepared.space, grid=spec.search.sampler == "grid"))
     baseline = gradient_names()
     freeze_long_lived()
     setup = TrialSetup(
         space=prepared.space,
-        dataset=prepared.dataset,
+        dataset=dataset,
         family=prepared.family,
         epochs=spec.train.epochs,
         devices=prepared.devices,
@@ -310,11 +308,8 @@ def run(
     ranked: list[RankedTrial] = _write(directory, study, spec, name)
     interrupted = False
     if plan:
-        from autotune.engine._workers import Pool
-
-        del dataset, prepared, setup  # the workers load their own
-        budget_left = None if deadline is None else deadline - time.perf_counter()
-        pool = Pool(
+        left = None if deadline is None else deadline - time.perf_counter()
+        interrupted = run_pool(
             study,
             spec=spec,
             name=name,
@@ -322,43 +317,26 @@ def run(
             total=total,
             seed=seed,
             plan=plan,
-            deadline=None if budget_left is None else time.time() + budget_left,
+            deadline=None if left is None else time.time() + left,
             directory=directory,
             on_event=on_event,
             write=lambda: _write(directory, study, spec, name),
         )
-        interrupted = pool.run()
-        dataset = load_dataset(spec.data, seed=seed) if spec.data.test else None
         ranked = _write(directory, study, spec, name)
-    while not plan:
+    while not plan and may_start(
+        study, None if deadline is None else deadline - time.perf_counter()
+    ):
         done = counted(study.get_trials(deepcopy=False))
-        if deadline is not None and time.perf_counter() >= deadline:
-            break
-        if exhausted(study):
-            logger.warning("the grid is exhausted after %d trials; stopping", done)
-            break
-        left = None if deadline is None else deadline - time.perf_counter()
-        expected = expected_seconds(study.get_trials(deepcopy=False))
-        if not can_start(left, expected):
-            logger.warning(
-                "stopping: a trial takes about %.0fs and %.0fs of the budget are left",
-                expected,
-                left,
-            )
-            break
         outcome_end, ranked = _one_trial(
             study, setup, spec, name, directory, deadline, on_event, done, total, baseline
         )
-        if outcome_end == "no_trials_left":
+        if outcome_end in ("no_trials_left", "interrupted"):
+            interrupted = outcome_end == "interrupted"
             break
-        if outcome_end == "interrupted":
-            interrupted = True
-            break
-    test_accuracy = None
-    if not interrupted and dataset is not None:
-        test_accuracy = evaluate_test(spec, study, dataset, directory, ranked)
+    test_accuracy = None if interrupted else evaluate_test(spec, study, dataset, directory, ranked)
     if test_accuracy is not None:
         ranked = _write(directory, study, spec, name)
+    write_report_safely(directory, study, spec)
     files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix != ".tmp")
     return RunReport(
         study=name,
@@ -460,4 +438,6 @@ def _interrupted_result() -> TrialResult:
 def _write(directory: Path, study: optuna.Study, spec: RunSpec, name: str) -> list[RankedTrial]:
     ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
     best = fixed_run_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
-    return write_results(directory, study, spec.rank, best_run_file=best).ranked
+    ranked = write_results(directory, study, spec.rank, best_run_file=best).ranked
+    refresh_note(study, spec, ranked)
+    return ranked

@@ -146,6 +146,8 @@ def open_study(
     if resumed:
         study = optuna.load_study(study_name=name, storage=opened, sampler=sampler, pruner=pruner)
         _check_compatible(spec, study, space, name, spec_document)
+        if not study.metric_names:  # made before autotune named its objectives
+            study.set_metric_names(metric_names(spec))
     else:
         study = optuna.create_study(
             study_name=name,

@@ -8,8 +8,8 @@ pipe. Messages, child to parent, all tuples:
 - ``("started", number, devices, params, unix_time)`` before each trial trains;
 - ``("ended", number)`` once the trial is recorded in the study (and its model saved);
 - ``("exit", reason)`` last: ``recycle`` (trial count or RSS limit reached), ``no_trials_left``,
-  ``budget`` (the next trial would not finish in time), ``exhausted`` (the grid is done),
-  ``interrupted`` (Ctrl-C) or ``error`` (with a message).
+  ``budget`` (the budget is spent, the next trial would not finish in time, or the grid is
+  exhausted), ``interrupted`` (Ctrl-C) or ``error`` (with a message).
 """
 
 from __future__ import annotations
@@ -94,8 +94,7 @@ def rss_mib() -> float:
 
 
 def worker_main(job: WorkerJob, connection: Connection) -> None:
-    """The body of a worker process (a ``multiprocessing`` spawn target)."""
-    os.environ.update(job.devices.environment())
+    """The body of a worker process, started by ``autotune._worker_process.main``."""
     _first_interrupt_only()
     try:
         reason = _serve(job, connection)
@@ -113,18 +112,21 @@ def worker_main(job: WorkerJob, connection: Connection) -> None:
 def _serve(job: WorkerJob, connection: Connection) -> str:
     import optuna
 
+    from autotune._worker_process import quiet_native_stderr
     from autotune.train import configure_tensorflow
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    configure_tensorflow(job.devices)
+    with quiet_native_stderr():  # device start-up chatter
+        configure_tensorflow(job.devices)
+        _start_devices()
 
     from autotune.engine._interrupts import held_interrupts
     from autotune.engine._objective import TrialSetup, record, run_trial
-    from autotune.engine._planner import can_start, expected_seconds
+    from autotune.engine._planner import may_start
     from autotune.engine._reserve import pop
     from autotune.engine._run import prepare
     from autotune.engine._storage import open_storage
-    from autotune.engine._study import exhausted, owner
+    from autotune.engine._study import owner
     from autotune.results import rank_trials
     from autotune.train import freeze_long_lived, gradient_names, placement_attrs, release_memory
 
@@ -159,11 +161,7 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
     ran = 0
     while True:
         left = None if job.deadline is None else job.deadline - time.time()
-        if left is not None and left <= 0:
-            return "budget"
-        if exhausted(study):
-            return "exhausted"
-        if not can_start(left, expected_seconds(study.get_trials(deepcopy=False))):
+        if not may_start(study, left):
             return "budget"
         with held_interrupts() as held:
             trial = pop(study)
@@ -202,6 +200,13 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
         if why is not None:
             logger.info("worker %d recycles: %s", job.devices.worker, why)
             return f"recycle: {why}"
+
+
+def _start_devices() -> None:
+    """Start TensorFlow's devices now (with their log lines muted), not at the first trial."""
+    import tensorflow as tf
+
+    tf.config.list_logical_devices()
 
 
 def _may_keep(ranked: list[RankedTrial], number: int) -> bool:

@@ -22,9 +22,10 @@ import contextlib
 import logging
 import multiprocessing as mp
 import os
+import pickle
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -34,12 +35,14 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
+from autotune import _worker_process as worker_process
+from autotune.engine._interrupts import held_interrupts
 from autotune.engine._reserve import reserve, retry, tickets
 from autotune.engine._study import counted, exhausted, mark_abandoned
-from autotune.engine._worker import WorkerJob, worker_main
+from autotune.engine._worker import WorkerJob
 from autotune.spec import SpecError
 from autotune.spec._errors import Described
-from autotune.train import WorkerDevices, cores, gpu_count, plan_workers
+from autotune.train import WorkerDevices, allow_memory_growth, cores, gpu_count, plan_workers
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -81,6 +84,8 @@ def worker_plan(spec: RunSpec, workers: int | None) -> list[WorkerDevices]:
             expected="devices this machine has, split evenly between workers",
             received=Described(str(error)),
         ) from None
+    if any(worker.gpus for worker in plan):
+        allow_memory_growth()  # this process evaluates the pick on a GPU the workers share
     replaceable = (train.logical_cpus, train.trial_timeout, train.worker_rss_limit)
     single = len(plan) == 1 and plan[0].per_trial == 1
     if workers is None and single and all(option is None for option in replaceable):
@@ -97,6 +102,11 @@ def sampler_seed(seed: int, worker: int, generation: int, existing: int) -> int:
     """
     state = np.random.SeedSequence([seed, worker, generation, existing]).generate_state(1)
     return int(state[0])
+
+
+def run_pool(study: optuna.Study, **options: Any) -> bool:
+    """Run a study's reserved trials in worker processes (see ``Pool``); True after Ctrl-C."""
+    return Pool(study, **options).run()
 
 
 @dataclass
@@ -184,9 +194,13 @@ class Pool:
         )
         receiver, sender = self._context.Pipe(duplex=False)
         process = self._context.Process(
-            target=worker_main, args=(job, sender), name=f"autotune-worker-{worker}", daemon=True
+            target=worker_process.main,
+            args=(pickle.dumps(job), slot.devices.environment(), sender),
+            name=f"autotune-worker-{worker}",
+            daemon=True,
         )
-        process.start()
+        with _environment(slot.devices.environment()):  # in place before the child starts
+            process.start()
         sender.close()
         slot.process, slot.connection, slot.running, slot.exit_reason = (
             process,
@@ -231,7 +245,10 @@ class Pool:
             slot.running = None
             self.deaths_in_a_row = 0
             self.ended += 1
-            self._emit_ended(message[1], worker)
+            with held_interrupts() as held:  # the result files are rewritten whole
+                self._emit_ended(message[1], worker)
+            if held:
+                raise KeyboardInterrupt
         elif kind == "exit":
             slot.exit_reason = str(message[1])
             if slot.exit_reason.startswith("error"):
@@ -382,3 +399,17 @@ class Pool:
                 worker=worker,
             )
         )
+
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -1,21 +1,27 @@
 """Ranking finished trials, leaderboards, exports, and reading a study back."""
 
 from autotune.results._export import WrittenResults, write_results
+from autotune.results._note import describe_rank, study_note
 from autotune.results._ranking import RankedTrial, pareto_front, rank_trials, time_to_target
+from autotune.results._report import WrittenReport, write_report
 from autotune.results._rewrite import rewrite
 from autotune.results._storage import read_study, storage_url
 from autotune.results._tables import leaderboard_table, trials_table
 
 __all__ = [
     "RankedTrial",
+    "WrittenReport",
     "WrittenResults",
+    "describe_rank",
     "leaderboard_table",
     "pareto_front",
     "rank_trials",
     "read_study",
     "rewrite",
     "storage_url",
+    "study_note",
     "time_to_target",
     "trials_table",
+    "write_report",
     "write_results",
 ]

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import optuna
     import pandas as pd
 
+    from autotune.results._report import WrittenReport
     from autotune.spec import RankSpec
 
 _logger = logging.getLogger(__name__)
@@ -37,18 +38,22 @@ class WrittenResults:
         leaderboard_csv: the ranked trials (``leaderboard_table``).
         best_run_file: ``best.yaml``, or None when no run-file text was given.
         ranked: the ranked trials, best first.
+        report: ``report.html`` and its PNGs, when they were written too.
     """
 
     trials_csv: Path
     leaderboard_csv: Path
     best_run_file: Path | None
     ranked: list[RankedTrial]
+    report: WrittenReport | None = None
 
     @property
     def files(self) -> list[Path]:
         """The files written, in the order written."""
         written = [self.trials_csv, self.leaderboard_csv]
-        return written if self.best_run_file is None else [*written, self.best_run_file]
+        if self.best_run_file is not None:
+            written.append(self.best_run_file)
+        return written if self.report is None else [*written, *self.report.files]
 
     @property
     def best(self) -> RankedTrial | None:

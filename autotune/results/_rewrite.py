@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from autotune.results._export import WrittenResults, write_results
 from autotune.results._ranking import rank_trials
+from autotune.results._report import write_report
 from autotune.results._storage import read_study, storage_url
 from autotune.spec import RankSpec, SpecError, fixed_run_file, load_run_mapping
 
@@ -18,9 +20,15 @@ SPEC_ATTR = "autotune:spec"
 
 
 def rewrite(
-    target: str | Path, *, study: str | None = None, results_dir: Path | None = None
+    target: str | Path,
+    *,
+    study: str | None = None,
+    results_dir: Path | None = None,
+    report: bool = True,
 ) -> WrittenResults:
-    """Read a study back, rank it by its run file's ``rank:`` section and re-write its exports.
+    """Read a study back, rank it by its run file's ``rank:`` section and re-write its exports:
+    ``trials.csv``, ``leaderboard.csv``, ``best.yaml`` and, unless ``report`` is False,
+    ``report.html`` with its PNG plots.
 
     Args:
         target: a results folder holding ``study.db``, a SQLite file, or a storage URL.
@@ -28,6 +36,7 @@ def rewrite(
         results_dir: where per-study folders go when ``target`` is a URL; the files are
             written to ``results_dir/<study name>``. Defaults to None (``results``). For a
             folder or a SQLite file, the files are written next to the database.
+        report: also write ``report.html`` (see ``write_report``). Defaults to True.
 
     Returns:
         The files written and the ranked trials.
@@ -39,7 +48,8 @@ def rewrite(
     Example:
         >>> written = rewrite("results/digits")  # doctest: +SKIP
         >>> [path.name for path in written.files]  # doctest: +SKIP
-        ['trials.csv', 'leaderboard.csv', 'best.yaml']
+        ['trials.csv', 'leaderboard.csv', 'best.yaml', 'report.html', 'accuracy_vs_seconds.png',
+         'best_so_far.png']
     """
     url = storage_url(target)
     loaded = read_study(url, study)
@@ -51,12 +61,17 @@ def rewrite(
     document = loaded.user_attrs.get(SPEC_ATTR)
     if not isinstance(document, Mapping):
         _logger.warning("study %r holds no run file: ranking with the default rank section", name)
-        return write_results(directory, loaded, RankSpec(), best_run_file=None)
-    try:
-        spec = load_run_mapping(dict(document))
-    except SpecError as error:
-        message = f"the run file stored in study {name!r} no longer loads: {error}"
-        raise ValueError(message) from None
-    ranked = rank_trials(loaded.get_trials(deepcopy=False), spec.rank)
-    best = fixed_run_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
-    return write_results(directory, loaded, spec.rank, best_run_file=best)
+        rank, best = RankSpec(), None
+    else:
+        try:
+            spec = load_run_mapping(dict(document))
+        except SpecError as error:
+            message = f"the run file stored in study {name!r} no longer loads: {error}"
+            raise ValueError(message) from None
+        rank = spec.rank
+        ranked = rank_trials(loaded.get_trials(deepcopy=False), rank)
+        best = fixed_run_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
+    written = write_results(directory, loaded, rank, best_run_file=best)
+    if report:
+        written = replace(written, report=write_report(directory, loaded, rank))
+    return written

@@ -28,7 +28,9 @@ MEASUREMENTS = (
 
 
 def trials_table(trials: Sequence[FrozenTrial]) -> pd.DataFrame:
-    """Every trial, whatever its state, one row each in trial-number order.
+    """Every trial that started, whatever its state, one row each in trial-number order.
+
+    WAITING trials (reserved for a later run, or enqueued) have not run and are left out.
 
     Columns: ``number``, ``state`` (``COMPLETE``, ``PRUNED``, ``FAIL``, ``RUNNING``, ...), one
     ``params_<name>`` column per searched dimension (empty where a trial did not use it),
@@ -41,7 +43,10 @@ def trials_table(trials: Sequence[FrozenTrial]) -> pd.DataFrame:
         >>> table = trials_table(study.get_trials(deepcopy=False))
         >>> table[table.state == "FAIL"][["number", "reason"]]  # doctest: +SKIP
     """
-    ordered = sorted(trials, key=lambda trial: trial.number)
+    ordered = sorted(
+        (trial for trial in trials if trial.state != TrialState.WAITING),
+        key=lambda trial: trial.number,
+    )
     names = sorted({name for trial in ordered for name in trial.params})
     columns = ["number", "state", *(f"params_{name}" for name in names), *MEASUREMENTS, "reason"]
     rows = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from autotune.space import Choice, Dimension, Fixed, Int
-from autotune.spec._schema import RunSpec
+from autotune.spec._schema import RunSpec, TrainSpec
 from autotune.spec._space import parse_space
 from autotune.spec._values import conditions
 
@@ -42,6 +42,7 @@ def describe(spec: RunSpec) -> str:
             else "no throughput probe"
         )
     )
+    lines.append(_workers(train))
     lines.append(f"search: {_search(spec)}")
     rank = spec.rank
     target = f", target {rank.target:g}" if rank.target is not None else ""
@@ -125,3 +126,16 @@ def _duration(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{seconds / size:g}{unit}"
     return f"{seconds:g}s"
+
+
+def _workers(train: TrainSpec) -> str:
+    timeout = "none" if train.trial_timeout is None else f"{train.trial_timeout:g}s"
+    rss = "none" if train.worker_rss_limit is None else f"{train.worker_rss_limit:g} MiB"
+    cpus = "" if train.logical_cpus is None else f", logical_cpus {train.logical_cpus}"
+    lr = train.scale_lr_with_batch
+    scaling = f"linear (reference batch {train.lr_reference_batch})" if lr == "linear" else lr
+    return (
+        f"workers: devices_per_trial {train.devices_per_trial}{cpus}, trial_timeout {timeout}, "
+        f"max_trials_per_worker {train.max_trials_per_worker}, worker_rss_limit {rss}, "
+        f"scale_lr_with_batch {scaling}"
+    )

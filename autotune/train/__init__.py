@@ -3,6 +3,7 @@
 from autotune.train._callbacks import Reporter, TrialMonitor
 from autotune.train._devices import (
     WorkerDevices,
+    allow_memory_growth,
     configure_tensorflow,
     cores,
     describe_devices,
@@ -35,6 +36,7 @@ __all__ = [
     "TrialMonitor",
     "TrialResult",
     "WorkerDevices",
+    "allow_memory_growth",
     "compile_model",
     "configure_tensorflow",
     "cores",

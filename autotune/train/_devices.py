@@ -9,6 +9,7 @@ memory growth).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 from collections.abc import Sequence
@@ -152,10 +153,20 @@ def configure_tensorflow(plan: WorkerDevices) -> None:
 
     tf.config.threading.set_intra_op_parallelism_threads(plan.threads)
     tf.config.threading.set_inter_op_parallelism_threads(min(2, plan.threads))
-    for gpu in tf.config.list_physical_devices("GPU"):
-        tf.config.experimental.set_memory_growth(gpu, True)
+    allow_memory_growth()
     if plan.logical_cpus > 1:
         split_cpu(plan.logical_cpus)
+
+
+def allow_memory_growth() -> None:
+    """Let TensorFlow take GPU memory as it needs it, not all of it at start (when it can still
+    be set: before this process has used a GPU)."""
+    import tensorflow as tf
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        # RuntimeError: already initialised; too late, and nothing to do about it.
+        with contextlib.suppress(RuntimeError):
+            tf.config.experimental.set_memory_growth(gpu, True)
 
 
 def split_cpu(count: int) -> None:

@@ -124,8 +124,11 @@ def test_killed_run_leaves_an_abandoned_trial_that_does_not_count(
     assert killed.state == optuna.trial.TrialState.FAIL
     assert killed.user_attrs["end"] == "abandoned"
     # The budget stopped the next trial: a deadline, recorded as pruned, with its values kept.
-    assert trials[-1].user_attrs["end"] == "deadline"
-    assert trials[-1].state == optuna.trial.TrialState.PRUNED
+    ran = [t for t in trials if t.state != optuna.trial.TrialState.WAITING]
+    assert ran[-1].user_attrs["end"] == "deadline"
+    assert ran[-1].state == optuna.trial.TrialState.PRUNED
+    # The slot of the abandoned trial is reserved again and waits for the next run.
+    assert [t.state for t in trials[len(ran) :]] == [optuna.trial.TrialState.WAITING]
     rows = pd.read_csv(tmp_path / "out" / "tiny" / "trials.csv")
     assert "abandoned" in " ".join(rows["reason"].astype(str))
 
@@ -139,7 +142,7 @@ def test_ctrl_c_records_the_running_trial_writes_results_and_exits_130(
     number = wait_for_running_trial(db)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr
+    assert process.returncode == 130, (_, stderr)
     trial = _study(db).trials[number]
     assert trial.state == optuna.trial.TrialState.PRUNED
     assert trial.user_attrs["end"] == "interrupted"
@@ -165,9 +168,12 @@ def test_report_rewrites_exports_from_the_storage(
         == 0
     )
     folder = tmp_path / "out" / "tiny"
-    (folder / "leaderboard.csv").unlink()
-    (folder / "best.yaml").unlink()
+    assert (folder / "report.html").is_file()  # written at the end of the run too
+    for name in ("leaderboard.csv", "best.yaml", "report.html", "accuracy_vs_seconds.png"):
+        (folder / name).unlink()
     done = autotune_cli("report", str(folder), cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     assert (folder / "leaderboard.csv").is_file() and (folder / "best.yaml").is_file()
+    assert (folder / "report.html").is_file() and (folder / "accuracy_vs_seconds.png").is_file()
+    assert f"wrote {folder / 'report.html'}" in done.stdout
     assert yaml.safe_load((folder / "best.yaml").read_text())["study"] == "tiny-best"

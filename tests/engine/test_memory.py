@@ -8,7 +8,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from autotune.engine import RunOptions, TrialEvent, run
+from autotune.engine import RunEvent, RunOptions, TrialEvent, run
 from autotune.spec import load_run_file
 
 pytestmark = pytest.mark.slow
@@ -24,8 +24,9 @@ def test_rss_stays_flat_over_50_trials(tmp_path: Path, run_file: Callable[..., P
     process = psutil.Process()
     rss: list[float] = []
 
-    def sample(event: TrialEvent) -> None:
-        rss.append(process.memory_info().rss / 2**20)
+    def sample(event: RunEvent) -> None:
+        if isinstance(event, TrialEvent):  # a trial ended (TrialStarted comes before each)
+            rss.append(process.memory_info().rss / 2**20)
 
     report = run(spec, RunOptions(results_dir=tmp_path / "out"), on_event=sample)
     assert report.done == 50 and len(rss) == 50

@@ -14,6 +14,7 @@ from optuna.trial import TrialState
 
 from autotune.engine import RunEvent, RunOptions, TrialEvent, TrialStarted, counted, run
 from autotune.spec import load_run_file
+from tests.engine.conftest import start_cli, wait_for_running_trial
 
 pytestmark = pytest.mark.slow
 
@@ -157,17 +158,50 @@ def test_worker_memory_stays_bounded_over_a_longer_study(
 ) -> None:
     path = run_file(
         **SMALL,
-        train={"epochs": 1, "max_trials_per_worker": 4},
-        search={"sampler": "random", "pruner": "none", "trials": 12},
+        train={"epochs": 1, "max_trials_per_worker": 3},
+        search={"sampler": "random", "pruner": "none", "trials": 9},
     )
     report = run(load_run_file(path), RunOptions(results_dir=tmp_path / "out", workers=1))
     trials = _study(report).trials
-    assert counted(trials) == 12
+    assert counted(trials) == 9
     pids = [t.user_attrs["owner"]["pid"] for t in trials]
-    generations = [pids[i : i + 4] for i in range(0, 12, 4)]
+    generations = [pids[i : i + 3] for i in range(0, 9, 3)]
     assert all(len(set(g)) == 1 for g in generations) and len(set(pids)) == 3
     rss = [t.user_attrs["worker_rss_mib"] for t in trials]
     # Each fresh worker starts from the same footprint, so the last trials hold no more than
     # the first worker did (plus noise): nothing accumulates across the study.
     print("worker RSS per trial (MiB):", rss)
-    assert max(rss[8:]) < max(rss[:4]) + 40, rss
+    assert max(rss[6:]) < max(rss[:3]) + 40, rss
+
+
+def test_ctrl_c_stops_every_worker_records_their_trials_and_exits_130(
+    tmp_path: Path, run_file: Callable[..., Path]
+) -> None:
+    path = run_file(**SMALL, train={"epochs": 400}, search={"trials": 4})
+    db = tmp_path / "out" / "tiny" / "study.db"
+    process = start_cli("run", str(path), "--results-dir", "out", "--workers", "2", cwd=tmp_path)
+    try:
+        number = wait_for_running_trial(db, timeout=240)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=240)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr[-2000:]
+    trials = optuna.load_study(study_name="tiny", storage=f"sqlite:///{db}").trials
+    assert not [t.number for t in trials if t.state == TrialState.RUNNING]
+    stopped = trials[number]
+    assert stopped.state == TrialState.PRUNED and stopped.user_attrs["end"] == "interrupted"
+    assert (tmp_path / "out" / "tiny" / "trials.csv").exists()
+
+
+def test_the_budget_stops_every_workers_trial_with_its_results(
+    tmp_path: Path, run_file: Callable[..., Path]
+) -> None:
+    path = run_file(**SMALL, train={"epochs": 400}, search={"trials": 4, "budget": "40s"})
+    report = run(load_run_file(path), RunOptions(results_dir=tmp_path / "out", workers=2))
+    ran = [t for t in _study(report).trials if t.state != TrialState.WAITING]
+    assert ran, "no trial started within the budget"
+    for trial in ran:
+        assert trial.state == TrialState.PRUNED and trial.user_attrs["end"] == "deadline"
+        assert trial.user_attrs["epochs"] >= 1 and trial.intermediate_values
+    assert report.done == len(ran) < 4

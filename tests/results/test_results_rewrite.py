@@ -43,7 +43,14 @@ def test_report_of_a_results_folder_rewrites_it_in_place(tmp_path) -> None:
 
     written = rewrite(folder, results_dir=tmp_path / "elsewhere")
 
-    assert [path.name for path in written.files] == ["trials.csv", "leaderboard.csv", "best.yaml"]
+    assert [path.name for path in written.files] == [
+        "trials.csv",
+        "leaderboard.csv",
+        "best.yaml",
+        "report.html",
+        "accuracy_vs_seconds.png",
+        "best_so_far.png",
+    ]
     assert all(path.parent == folder for path in written.files)
     # ranked by the stored run file's rank: by accuracy, not the default accuracy per second
     assert pd.read_csv(folder / "leaderboard.csv")["trial"].tolist() == [1, 2, 0]
