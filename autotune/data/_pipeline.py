@@ -12,6 +12,7 @@ import logging
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,10 +20,13 @@ import numpy as np
 import tensorflow as tf
 
 from autotune.data._augment import enabled_ops, make_augment
+from autotune.data._augment_layer import AugmentLayer
 from autotune.data._dataset import Dataset
 from autotune.data._normalize import Normalizer, make_normalizer
 
 if TYPE_CHECKING:
+    import keras
+
     from autotune.space import TrialConfig
 
 _logger = logging.getLogger(__name__)
@@ -43,12 +47,15 @@ class TrialData:
         validation: the same normalization, batched, cached, prefetched, never augmented.
         train_examples: examples in one epoch of ``train``.
         steps_per_epoch: batches in one epoch of ``train`` (the last one may be smaller).
+        model_augment: with ``augment_on: model``, makes the layer that augments inside the
+            model (call it where the model is built); None when the pipeline augments.
     """
 
     train: tf.data.Dataset
     validation: tf.data.Dataset
     train_examples: int
     steps_per_epoch: int
+    model_augment: Callable[[], keras.layers.Layer] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,7 +83,11 @@ def make_datasets(dataset: Dataset, config: TrialConfig, *, seed: int) -> TrialD
     """Build one trial's training and validation pipelines.
 
     Reads ``normalization``, ``batch_size``, ``augment_strength`` and the augmentation ops
-    ``flip``, ``rotate``, ``zoom``, ``translate``, ``contrast``, ``noise`` from ``config``.
+    ``flip``, ``rotate``, ``zoom``, ``translate``, ``contrast``, ``noise`` from ``config``, and
+    the pipeline's speed knobs (catalogue defaults when absent): ``cache`` (keep the examples
+    in a tf.data cache), ``prefetch`` (batches, -1 for tf.data.AUTOTUNE, 0 for none),
+    ``parallel_map`` (augment batches in parallel map calls) and ``augment_on`` (``host``: a
+    tf.data map; ``model``: ``model_augment`` makes a layer for the model instead).
 
     Args:
         dataset: from ``load_dataset``.
@@ -98,35 +109,65 @@ def make_datasets(dataset: Dataset, config: TrialConfig, *, seed: int) -> TrialD
     """
     batch_size = _batch_size(config)
     ops = enabled_ops(config, image=dataset.image)
+    knobs = _PipelineKnobs.of(config)
     prepared = _prepare(dataset, config["normalization"])
     count = len(dataset.x_train)
-    train = (
-        tf.data.Dataset.from_tensor_slices((prepared.x_train, prepared.y_train))
-        .cache()
-        .shuffle(count, seed=seed % 2**31, reshuffle_each_iteration=True)
-        .batch(batch_size)
-    )
-    if ops:
-        augment = make_augment(
-            ops, float(config["augment_strength"]), bounds=prepared.normalizer.bounds
-        )
+    train = tf.data.Dataset.from_tensor_slices((prepared.x_train, prepared.y_train))
+    if knobs.cache:
+        train = train.cache()
+    train = train.shuffle(count, seed=seed % 2**31, reshuffle_each_iteration=True).batch(batch_size)
+    model_augment: Callable[[], keras.layers.Layer] | None = None
+    strength = float(config.get("augment_strength", 0.1))
+    if ops and knobs.augment_on == "model":
+        bounds = prepared.normalizer.bounds
+
+        def model_augment() -> keras.layers.Layer:
+            return AugmentLayer(ops, strength, bounds=bounds, seed=seed + 1, name="augment")
+
+    elif ops:
+        augment = make_augment(ops, strength, bounds=prepared.normalizer.bounds)
         seeds = tf.data.Dataset.random(seed=(seed + 1) % 2**31, rerandomize_each_iteration=True)
         train = tf.data.Dataset.zip((train, seeds)).map(
             lambda batch, key: augment(batch[0], batch[1], key),
-            num_parallel_calls=tf.data.AUTOTUNE,
+            **({"num_parallel_calls": tf.data.AUTOTUNE} if knobs.parallel_map else {}),
         )
-    validation = (
-        tf.data.Dataset.from_tensor_slices((prepared.x_val, prepared.y_val))
-        .batch(batch_size)
-        .cache()
-        .prefetch(tf.data.AUTOTUNE)
+    validation = tf.data.Dataset.from_tensor_slices((prepared.x_val, prepared.y_val)).batch(
+        batch_size
     )
+    if knobs.cache:
+        validation = validation.cache()
+    if knobs.prefetch != 0:
+        train = train.prefetch(knobs.prefetch)
+        validation = validation.prefetch(knobs.prefetch)
     return TrialData(
-        train=train.prefetch(tf.data.AUTOTUNE),
+        train=train,
         validation=validation,
         train_examples=count,
         steps_per_epoch=math.ceil(count / batch_size),
+        model_augment=model_augment,
     )
+
+
+@dataclass(frozen=True)
+class _PipelineKnobs:
+    cache: bool = True
+    prefetch: int = -1
+    parallel_map: bool = True
+    augment_on: str = "host"
+
+    @classmethod
+    def of(cls, config: TrialConfig) -> _PipelineKnobs:
+        knobs = cls(
+            cache=bool(config.get("cache", True)),
+            prefetch=int(config.get("prefetch", -1)),
+            parallel_map=bool(config.get("parallel_map", True)),
+            augment_on=str(config.get("augment_on", "host")),
+        )
+        if knobs.prefetch < -1:
+            raise ValueError(f"prefetch: expected -1 (AUTOTUNE) or >= 0, got {knobs.prefetch}")
+        if knobs.augment_on not in ("host", "model"):
+            raise ValueError(f"augment_on: expected host or model, got {knobs.augment_on!r}")
+        return knobs
 
 
 def make_eval_dataset(

@@ -11,6 +11,7 @@ import keras
 import optuna
 
 from autotune.data import make_datasets
+from autotune.engine._probes import probe_trial
 from autotune.models import build_model
 from autotune.train import Reporter, TrainOutcome, TrialResult, fit
 
@@ -19,10 +20,11 @@ if TYPE_CHECKING:
 
     from autotune.data import Dataset
     from autotune.space import Space, TrialConfig
+    from autotune.spec import ProbeSpec
 
 logger = logging.getLogger(__name__)
 
-PRUNED_ENDS = frozenset({"pruned", "nan", "oom", "deadline", "interrupted"})
+PRUNED_ENDS = frozenset({"pruned", "nan", "oom", "deadline", "interrupted", "slow"})
 """Ends recorded as PRUNED: the sampler learns from them, and only COMPLETE trials rank."""
 
 
@@ -54,7 +56,9 @@ class TrialSetup:
     devices: Sequence[str]
     seed: int
     objective: str
-    steps_per_execution: int = 1
+    steps_per_execution: int | None = None
+    """Overrides the trial's ``steps_per_execution`` dimension when set."""
+    probe: ProbeSpec | None = None
     scale_lr_with_batch: str = "none"
     lr_reference_batch: int = 256
     body: TrialBody | None = None
@@ -106,7 +110,12 @@ def train_trial(
             input_shape=dataset.input_shape,
             num_classes=dataset.num_classes,
             seed=seed,
+            augment=None if data.model_augment is None else data.model_augment(),
         )
+
+    skipped = probe_trial(trial, setup, config, data, build, started=started, deadline=deadline)
+    if skipped is not None:
+        return config, skipped
 
     outcome = fit(
         config,
@@ -164,7 +173,7 @@ def record(
 ) -> optuna.trial.FrozenTrial:
     """Store the result as user attrs and tell the study how the trial ended.
 
-    complete -> COMPLETE; pruned, nan, deadline, interrupted -> PRUNED; oom -> PRUNED with the
+    complete -> COMPLETE; pruned, nan, deadline, interrupted, slow -> PRUNED; oom -> PRUNED with the
     constraint ``oom`` violated (so constraint-aware samplers avoid the region); error -> FAIL.
     A trial that ends ``complete`` without an accuracy is a FAIL. ``result.values``, when a
     custom objective set them, are told as they are.

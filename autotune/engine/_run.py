@@ -47,6 +47,7 @@ from autotune.spec import RunSpec, SpecError, fixed_run_file, space_of
 from autotune.spec._errors import Described
 from autotune.train import (
     TrialResult,
+    freeze_long_lived,
     gradient_names,
     placement_attrs,
     release_memory,
@@ -338,6 +339,7 @@ def run(
     abandoned = [] if shared else mark_abandoned(study)
     reserve_shared(study, reachable(total, prepared.space, grid=spec.search.sampler == "grid"))
     baseline = gradient_names()
+    freeze_long_lived()
     setup = TrialSetup(
         space=prepared.space,
         dataset=dataset,
@@ -346,6 +348,7 @@ def run(
         devices=prepared.devices,
         seed=seed,
         objective=spec.search.objective,
+        probe=spec.train.probe,
         steps_per_execution=spec.train.steps_per_execution,
         scale_lr_with_batch=spec.train.scale_lr_with_batch,
         lr_reference_batch=spec.train.lr_reference_batch,

@@ -130,7 +130,7 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
     from autotune.engine._shared import claim, record_unless_failed
     from autotune.engine._study import owner
     from autotune.results import rank_trials
-    from autotune.train import gradient_names, placement_attrs, release_memory
+    from autotune.train import freeze_long_lived, gradient_names, placement_attrs, release_memory
 
     spec = job.spec
     devices = job.devices.trial_devices()
@@ -151,6 +151,7 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
         devices=devices,
         seed=job.seed,
         objective=spec.search.objective,
+        probe=spec.train.probe,
         steps_per_execution=spec.train.steps_per_execution,
         scale_lr_with_batch=spec.train.scale_lr_with_batch,
         lr_reference_batch=spec.train.lr_reference_batch,
@@ -159,6 +160,7 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
     placement = placement_attrs(job.devices.worker, devices)
     connection.send(("ready", os.getpid()))
     baseline = gradient_names()
+    freeze_long_lived()
     ran = 0
     while True:
         left = None if job.deadline is None else job.deadline - time.time()

@@ -22,6 +22,7 @@ def build_model(
     input_shape: tuple[int, ...],
     num_classes: int,
     seed: int | None = None,
+    augment: keras.layers.Layer | None = None,
 ) -> keras.Model:
     """Build the uncompiled classifier a trial trains.
 
@@ -38,6 +39,8 @@ def build_model(
         num_classes: the number of classes, >= 2.
         seed: seeds every initializer and dropout layer, so two builds with the same config and
             seed start from identical weights. Defaults to None (random).
+        augment: a layer applied to the input first (after adding a channel to 2-D images),
+            e.g. ``TrialData.model_augment()`` for ``augment_on: model``. Defaults to None.
 
     Returns:
         A functional ``keras.Model``, neither compiled nor fitted.
@@ -75,11 +78,13 @@ def build_model(
 
     inputs = keras.Input(shape=shape, dtype="float32", name="input")
     if family == "mlp":
-        outputs = mlp(inputs, parts, num_classes)
+        outputs = mlp(inputs if augment is None else augment(inputs), parts, num_classes)
     else:
         x = inputs
         if len(shape) == 2:
             x = keras.layers.Reshape((*shape, 1), name="add_channel")(x)
+        if augment is not None:
+            x = augment(x)
         outputs = cnn(x, parts, num_classes)
     model = keras.Model(inputs, outputs, name=f"autotune_{family}")
     _logger.debug("built %s with %d parameters for %s", model.name, model.count_params(), config)

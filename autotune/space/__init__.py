@@ -4,6 +4,8 @@ from autotune.space._catalogue import (
     AUGMENTATION_OPS,
     CATALOGUE,
     IMAGE_ONLY_OPS,
+    PRECISIONS,
+    SPEED_KNOBS,
     check,
     defaults,
 )
@@ -15,6 +17,8 @@ __all__ = [
     "AUGMENTATION_OPS",
     "CATALOGUE",
     "IMAGE_ONLY_OPS",
+    "PRECISIONS",
+    "SPEED_KNOBS",
     "Choice",
     "Dimension",
     "Fixed",

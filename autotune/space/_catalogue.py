@@ -30,6 +30,20 @@ INITIALIZERS: tuple[str, ...] = (
 )
 NORMALIZATIONS: tuple[str, ...] = ("unit", "symmetric", "standardize")
 CONNECTIONS: tuple[str, ...] = ("plain", "residual")
+PRECISIONS: tuple[str, ...] = ("float32", "mixed_float16", "mixed_bfloat16")
+"""Keras dtype policies a trial can train under (variables and the output stay float32)."""
+AUGMENT_PLACES: tuple[str, ...] = ("host", "model")
+"""Where augmentation runs: a tf.data map on the host, or a layer at the start of the model."""
+SPEED_KNOBS: tuple[str, ...] = (
+    "precision",
+    "jit_compile",
+    "steps_per_execution",
+    "cache",
+    "prefetch",
+    "parallel_map",
+    "augment_on",
+)
+"""Dimensions that change how fast a trial trains, not what it learns (precision aside)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +131,17 @@ CATALOGUE: dict[str, Entry] = {
     "momentum": Entry("float", 0.0, low=0.0, high=1.0, high_open=True, help="sgd/rmsprop momentum"),
     "learning_rate": Entry("float", 1e-3, low=0.0, high=10.0, low_open=True, help="learning rate"),
     "batch_size": Entry("int", 64, low=1, high=65536, help="global batch size"),
+    "precision": Entry("str", "float32", PRECISIONS, help="compute dtype policy (keras mixed)"),
+    "jit_compile": Entry("bool", False, help="XLA-compile the train step"),
+    "steps_per_execution": Entry(
+        "int", 1, low=1, high=100_000, help="batches per call into the compiled train step"
+    ),
+    "cache": Entry("bool", True, help="tf.data cache of the normalized examples"),
+    "prefetch": Entry(
+        "int", -1, low=-1, high=4096, help="batches prefetched: -1 tf.data.AUTOTUNE, 0 none"
+    ),
+    "parallel_map": Entry("bool", True, help="augment in parallel tf.data map calls"),
+    "augment_on": Entry("str", "host", AUGMENT_PLACES, help="augment in tf.data or in the model"),
 }
 
 

@@ -5,7 +5,14 @@ from autotune.spec._duration import parse_duration
 from autotune.spec._errors import SpecError
 from autotune.spec._fixed import fixed_run_file
 from autotune.spec._load import load_run_file, load_run_mapping, load_space
-from autotune.spec._schema import DataSpec, RankSpec, RunSpec, SearchSpec, TrainSpec
+from autotune.spec._schema import (
+    DataSpec,
+    ProbeSpec,
+    RankSpec,
+    RunSpec,
+    SearchSpec,
+    TrainSpec,
+)
 from autotune.spec._search import pruner_class, sampler_class
 from autotune.spec._space import space_of
 from autotune.spec._storage_url import (
@@ -17,6 +24,7 @@ from autotune.spec._storage_url import (
 
 __all__ = [
     "DataSpec",
+    "ProbeSpec",
     "RankSpec",
     "RunSpec",
     "SearchSpec",

@@ -35,9 +35,14 @@ def describe(spec: RunSpec) -> str:
         origin = "" if name in parsed.dims else "  (default)"
         lines.append(f"  {name:<{width}}  {_dimension(dim)}{origin}")
     train = spec.train
+    probe = train.probe
     lines.append(
         f"train: {train.epochs} epochs, devices {_plain(train.devices)}, "
-        f"steps_per_execution {train.steps_per_execution}"
+        + (
+            f"throughput probe of {probe.steps} steps" + _skip(probe.skip_slower)
+            if probe is not None
+            else "no throughput probe"
+        )
     )
     lines.append(_workers(train))
     lines.append(f"search: {_search(spec)}")
@@ -49,6 +54,10 @@ def describe(spec: RunSpec) -> str:
     )
     lines.append(f"storage: {spec.storage or 'default (chosen by the engine)'}")
     return "\n".join(lines)
+
+
+def _skip(ratio: float | None) -> str:
+    return "" if ratio is None else f" (skips knobs {ratio:g}x slower than the best probed)"
 
 
 def _data(spec: RunSpec) -> str:

@@ -58,7 +58,7 @@ def fixed_run_file(spec: RunSpec, config: Mapping[str, object], *, study: str) -
         "model": spec.model,
         **({"custom_objective": spec.custom_objective} if spec.custom_objective else {}),
         "space": _space_section(values),
-        "train": spec.train.model_dump(mode="json"),
+        "train": spec.train.model_dump(mode="json", exclude={"steps_per_execution"}),
         "search": _search_section(spec),
         "rank": spec.rank.model_dump(mode="json", exclude_none=True),
         "storage": None,

@@ -77,12 +77,27 @@ class DataSpec(_Section):
         return self
 
 
+class ProbeSpec(_Section):
+    """``train.probe:``: a short throughput measurement before each trial trains.
+
+    ``probe: true`` takes these defaults.
+    """
+
+    steps: int = Field(default=200, ge=10, le=100_000)
+    skip_slower: float | None = Field(default=1.5, ge=1.0)
+    """Skip a trial whose model and batch size already ran this many times faster with other
+    speed knobs (None: never skip for that). A trial whose probed speed cannot finish its
+    epochs in the budget left is always skipped."""
+
+
 class TrainSpec(_Section):
     """``train:``: how each trial trains."""
 
     epochs: int = Field(default=10, ge=1, le=10_000)
     devices: Literal["auto", "cpu"] | list[int] = "auto"
-    steps_per_execution: int = Field(default=1, ge=1)
+    steps_per_execution: int | None = Field(default=None, ge=1)
+    """The old place of ``space.steps_per_execution``; still read as that dimension fixed."""
+    probe: ProbeSpec | None = None
     # Devices and workers (see autotune/train/_devices.py and autotune/engine/_workers.py).
     devices_per_trial: int | Literal["all"] = Field(default=1)
     logical_cpus: int | None = Field(default=None, ge=1, le=64)
@@ -92,6 +107,13 @@ class TrainSpec(_Section):
     """MiB; the YAML takes ``4096``, ``"4GiB"``, ``"1500MB"``."""
     scale_lr_with_batch: Literal["none", "linear"] = "none"
     lr_reference_batch: int = Field(default=256, ge=1)
+
+    @field_validator("probe", mode="before")
+    @classmethod
+    def _probe(cls, value: Any) -> Any:
+        if value is True:
+            return ProbeSpec()
+        return None if value is False else value
 
     @field_validator("devices")
     @classmethod
@@ -326,6 +348,13 @@ class RunSpec(_Section):
                         received=op,
                         hint=f"{op} needs images; remove it",
                     )
+        if self.train.steps_per_execution is not None and "steps_per_execution" in parsed.dims:
+            raise Problem(
+                ("train", "steps_per_execution"),
+                expected="steps_per_execution given once, under space:",
+                received=Described("both train.steps_per_execution and space.steps_per_execution"),
+                hint="steps_per_execution is a dimension now; remove it from train:",
+            )
         check_search(self.search, parsed)
         return self
 

@@ -397,4 +397,7 @@ def space_of(spec: RunSpec) -> Space:
     parsed = parse_space(spec.space, custom=names_code(spec))
     if spec.custom_objective:  # the objective reads only the dimensions the run file names
         return Space(parsed.dims)
-    return Space(parsed.full())
+    dims = parsed.full()
+    if spec.train.steps_per_execution is not None:  # the field's old place, under train:
+        dims["steps_per_execution"] = Fixed(spec.train.steps_per_execution)
+    return Space(dims)

@@ -12,12 +12,15 @@ from autotune.train._devices import (
     plan_workers,
     split_cpu,
 )
+from autotune.train._knobs import CompileKnobs, compile_model, dtype_policy, knobs_of
+from autotune.train._probe import ProbeKey, ProbeResult, probe, probe_key
 from autotune.train._replicas import pin_for_replicas, scaled_learning_rate
 from autotune.train._result import END_REASONS, TrialResult
 from autotune.train._strategy import resolve_devices, strategy_for
 from autotune.train._trainer import (
     TrainOutcome,
     fit,
+    freeze_long_lived,
     gradient_names,
     make_optimizer,
     release_memory,
@@ -25,22 +28,31 @@ from autotune.train._trainer import (
 
 __all__ = [
     "END_REASONS",
+    "CompileKnobs",
+    "ProbeKey",
+    "ProbeResult",
     "Reporter",
     "TrainOutcome",
     "TrialMonitor",
     "TrialResult",
     "WorkerDevices",
     "allow_memory_growth",
+    "compile_model",
     "configure_tensorflow",
     "cores",
     "describe_devices",
+    "dtype_policy",
     "fit",
+    "freeze_long_lived",
     "gpu_count",
     "gradient_names",
+    "knobs_of",
     "make_optimizer",
     "pin_for_replicas",
     "placement_attrs",
     "plan_workers",
+    "probe",
+    "probe_key",
     "release_memory",
     "resolve_devices",
     "scaled_learning_rate",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-END_REASONS = ("complete", "pruned", "nan", "oom", "deadline", "interrupted", "error")
+END_REASONS = ("complete", "pruned", "nan", "oom", "deadline", "interrupted", "error", "slow")
 """How training ended. The engine maps these to Optuna states."""
 
 

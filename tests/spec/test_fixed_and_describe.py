@@ -83,10 +83,11 @@ def test_describe_mentions_every_section_and_dimension() -> None:
 
     for name in CATALOGUE:
         assert f"\n  {name} " in text, name
-    assert "momentum          float range 0 .. 0.99, when optimizer is sgd" in text
-    assert "l1                0 (fixed)" in text
-    assert "dropout           float range 0 .. 0.5, step 0.1" in text
-    assert "18 of 19 dimensions searched" in text
+    pad = " " * (len("steps_per_execution") + 2)  # names are padded to the longest
+    assert ("momentum" + pad)[:21] + "float range 0 .. 0.99, when optimizer is sgd" in text
+    assert ("l1" + pad)[:21] + "0 (fixed)" in text
+    assert ("dropout" + pad)[:21] + "float range 0 .. 0.5, step 0.1" in text
+    assert "18 of 26 dimensions searched" in text
     for fragment in (
         "study: fashion-cnn",
         "data: digits",
@@ -102,5 +103,6 @@ def test_describe_mentions_every_section_and_dimension() -> None:
 
 def test_describe_marks_defaults() -> None:
     text = describe(load_run_mapping({"data": {"dataset": "digits"}, "space": {"width": [8, 16]}}))
-    assert "width             one of 8, 16\n" in text
-    assert "batch_size        64 (fixed)  (default)" in text
+    assert "width" + " " * 16 + "one of 8, 16\n" in text
+    assert "batch_size" + " " * 11 + "64 (fixed)  (default)" in text
+    assert "precision" + " " * 12 + "float32 (fixed)  (default)" in text

@@ -45,11 +45,8 @@ def test_defaults_fill_what_a_minimal_file_leaves_out(tmp_path: Path) -> None:
     assert spec.seed == 0
     assert spec.model == "auto"
     assert spec.space == {}
-    assert (spec.train.epochs, spec.train.devices, spec.train.steps_per_execution) == (
-        10,
-        "auto",
-        1,
-    )
+    assert (spec.train.epochs, spec.train.devices, spec.train.probe) == (10, "auto", None)
+    assert spec.train.steps_per_execution is None  # the old place; the dimension's default is 1
     assert (spec.search.sampler, spec.search.objective, spec.search.trials) == (
         "tpe",
         "accuracy",

@@ -1,0 +1,86 @@
+"""Every benchmark runs end to end in its smoke mode, so none of them rots.
+
+Smoke runs use tiny data and budgets; their numbers mean nothing and are not checked, only
+that every competitor ran in its own process and the JSON holds what the table reports.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import memory, overhead, search_efficiency, trainer_throughput
+from benchmarks._common import FASHION, ordered
+
+pytestmark = pytest.mark.slow
+needs_fashion = pytest.mark.skipif(not Path(FASHION).exists(), reason="needs dataset-fashion-mnist")
+
+
+def test_competitor_order_alternates_across_seeds() -> None:
+    assert ordered(("a", "b", "c"), 0) == ["a", "b", "c"]
+    assert ordered(("a", "b", "c"), 1) == ["c", "b", "a"]
+
+
+@needs_fashion
+def test_trainer_throughput_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "throughput.json"
+
+    assert trainer_throughput.main(["--smoke", "--out", str(out)]) == 0
+
+    result = json.loads(out.read_text())
+    runs = result["runs"]
+    assert {r["competitor"] for r in runs} == {"autotune", "keras"}
+    assert all(r["examples_per_second"] > 0 for r in runs)
+    autotune = next(r for r in runs if r["competitor"] == "autotune")
+    assert autotune["knobs"] in trainer_throughput.KNOB_CANDIDATES  # picked by probing
+    assert len(autotune["probes"]) == len(trainer_throughput.KNOB_CANDIDATES)
+    assert result["configs"]["small_mlp"]["ratio"]["median"] > 0
+    assert "| small_mlp" in capsys.readouterr().out
+
+
+def test_overhead_and_memory_smoke(tmp_path: Path) -> None:
+    out = tmp_path / "overhead.json"
+
+    assert overhead.main(["--smoke", "--trials", "3", "--out", str(out)]) == 0
+
+    result = json.loads(out.read_text())
+    for competitor in ("autotune", "keras_optuna"):
+        (run,) = [r for r in result["runs"] if r["competitor"] == competitor]
+        assert run["trials"] == 3
+        assert len(run["overhead_seconds"]) == 3 and len(run["rss_mb"]) == 3
+        assert result["stats"][competitor]["overhead_seconds"]["median"] is not None
+    memory_out = tmp_path / "memory.json"
+    assert memory.main(["--reuse", str(out), "--out", str(memory_out)]) == 0
+    stats = json.loads(memory_out.read_text())["stats"]
+    assert set(stats) == {"autotune", "keras_optuna"}
+    assert all(s["growth_mb"]["n"] == 1 for s in stats.values())
+
+
+@needs_fashion
+def test_search_efficiency_smoke(tmp_path: Path) -> None:
+    out = tmp_path / "search.json"
+
+    assert search_efficiency.main(["--smoke", "--budget", "10", "--out", str(out)]) == 0
+
+    result = json.loads(out.read_text())
+    assert [r["competitor"] for r in result["runs"]] == list(search_efficiency.COMPETITORS)
+    for run in result["runs"]:
+        assert run["trials"] >= 1, run
+        assert run["events"], run  # at least one epoch validated within the budget
+        assert all(0.0 <= accuracy <= 1.0 for _, accuracy in run["events"])
+    assert "best_at_10s" in result["runs"][0]
+
+
+def test_search_metrics_read_the_timeline() -> None:
+    events = [[5.0, 0.5], [20.0, 0.86], [70.0, 0.885], [200.0, 0.9], [320.0, 0.95]]
+
+    got = search_efficiency.metrics(events, 300.0)
+
+    assert got == {
+        "best_at_60s": 0.86,
+        "best_at_150s": 0.885,
+        "best_at_300s": 0.9,
+        "time_to_target": 70.0,
+    }
