@@ -113,7 +113,7 @@ def train_trial(
             augment=None if data.model_augment is None else data.model_augment(),
         )
 
-    skipped = probe_trial(trial, setup, config, data, build, started=started, deadline=deadline)
+    skipped = probe_trial(trial, setup, config, data, build_one, started=started, deadline=deadline)
     if skipped is not None:
         return config, skipped
 

@@ -64,13 +64,14 @@ def probe_trial(
         or ``error`` when the probe itself failed).
     """
     settings = setup.probe
-    if settings is None:
+    dataset = setup.dataset
+    if settings is None or dataset is None:
         return None
     key = probe_key(
         config,
         family=setup.family,
-        input_shape=setup.dataset.input_shape,
-        num_classes=setup.dataset.num_classes,
+        input_shape=dataset.input_shape,
+        num_classes=dataset.num_classes,
         devices=setup.devices,
     )
     study = trial.study
