@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -79,20 +80,26 @@ def start_cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
 
 
 def wait_for_running_trial(db: Path, *, timeout: float = 120) -> int:
-    """Poll a study database until a trial is RUNNING with at least one epoch reported."""
-    import optuna
+    """Poll a study database until a trial is RUNNING with its config recorded.
 
+    Reads the file read-only with the standard library (no Optuna storage is opened, so the
+    poll never creates tables or takes a write lock the run under test waits for).
+    """
+    import sqlite3
+
+    query = (
+        "SELECT t.number FROM trials t JOIN trial_user_attributes a ON a.trial_id = t.trial_id"
+        " WHERE t.state = 'RUNNING' AND a.key = 'config' ORDER BY t.number LIMIT 1"
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if db.exists():
             try:
-                storage = f"sqlite:///{db}"
-                for name in optuna.get_all_study_names(storage=storage):
-                    study = optuna.load_study(study_name=name, storage=storage)
-                    for trial in study.get_trials(deepcopy=False):
-                        if trial.state.name == "RUNNING" and trial.user_attrs.get("config"):
-                            return trial.number
-            except Exception:
-                pass
+                with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)) as conn:
+                    row = conn.execute(query).fetchone()
+                if row is not None:
+                    return int(row[0])
+            except sqlite3.Error:
+                pass  # tables not created yet, or the file is busy: look again
         time.sleep(0.3)
     raise AssertionError(f"no trial started running in {db} within {timeout}s")
