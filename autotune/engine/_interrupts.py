@@ -34,3 +34,26 @@ def held_interrupts() -> Iterator[_Held]:
         yield held
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def noted_interrupts() -> Iterator[_Held]:
+    """Let Ctrl-C interrupt the block as usual, and note that it did.
+
+    TensorFlow may turn the KeyboardInterrupt raised inside ``fit`` into another error; the
+    note lets the engine still stop the run and record the trial as interrupted.
+    """
+    noted = _Held()
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        noted.hit = True
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, previous)

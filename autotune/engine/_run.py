@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -14,7 +15,7 @@ import optuna
 from autotune.data import DataError, load_dataset
 from autotune.engine._code import code_of
 from autotune.engine._connect import require_server, resolve_storage
-from autotune.engine._interrupts import held_interrupts
+from autotune.engine._interrupts import held_interrupts, noted_interrupts
 from autotune.engine._models import evaluate_test, keep_models
 from autotune.engine._objective import TrialBody, TrialSetup, run_trial
 from autotune.engine._planner import may_start, reachable
@@ -489,13 +490,19 @@ def _one_trial(
     if held:
         result = _interrupted_result()
     else:
-        try:
-            with heartbeat(study, trial._trial_id):
-                _config, outcome = run_trial(trial, setup, deadline=deadline)
-            result, model = outcome.result, outcome.model
-            del outcome
-        except KeyboardInterrupt:
-            result = _interrupted_result()
+        with noted_interrupts() as noted:
+            try:
+                with heartbeat(study, trial._trial_id):
+                    _config, outcome = run_trial(trial, setup, deadline=deadline)
+                result, model = outcome.result, outcome.model
+                del outcome
+            except KeyboardInterrupt:
+                result = _interrupted_result()
+        if noted:
+            held.hit = True  # the run stops after this trial is recorded
+            if result.end not in ("complete", "interrupted"):
+                # TensorFlow may wrap the interrupt in another error: say what it was.
+                result = dataclasses.replace(result, end="interrupted", reason="stopped by Ctrl-C")
     with held_interrupts() as held_late:
         frozen = record_unless_failed(study, trial, result, setup.objective)
         ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
