@@ -367,23 +367,8 @@ def run(
     ranked: list[RankedTrial] = rewrite()
     interrupted = False
     if plan:
-        left = None if deadline is None else deadline - time.perf_counter()
-        interrupted = run_pool(
-            study,
-            spec=spec,
-            name=name,
-            storage=resolved.url,
-            total=total,
-            seed=seed,
-            plan=plan,
-            deadline=None if left is None else time.time() + left,
-            directory=directory,
-            on_event=on_event,
-            write=rewrite,
-            sampler_offset=sampler_offset() if shared else 0,
-        )
-        # a database server: other machines' trials still run and one may need a retry
-        while not interrupted and wait_for_others(study, deadline=deadline):
+        # On a database server other machines' trials may still run, and one may need a retry.
+        while True:
             left = None if deadline is None else deadline - time.perf_counter()
             interrupted = run_pool(
                 study,
@@ -399,6 +384,8 @@ def run(
                 write=rewrite,
                 sampler_offset=sampler_offset() if shared else 0,
             )
+            if interrupted or not wait_for_others(study, deadline=deadline):
+                break
         ranked = rewrite()
     while not plan and may_start(
         study, None if deadline is None else deadline - time.perf_counter()
