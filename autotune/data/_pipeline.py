@@ -37,6 +37,26 @@ MAX_PREPARED_BYTES = 2 << 30
 """Older pairs are dropped while the cache holds more than this (the newest always stays)."""
 
 
+EVAL_BATCH_FACTOR = 4
+MAX_EVAL_BATCH = 1024
+
+
+def eval_batch_size(batch_size: int) -> int:
+    """The batch size validation and test data are evaluated in: four training batches (up to
+    1024 examples, never fewer than one training batch).
+
+    Evaluation keeps no activations for a backward pass, so a batch several times the
+    training batch fits wherever training fits, and each evaluation takes fewer, fuller
+    steps: a tiny model's validation took half the time of its training epoch at the
+    training batch size. The accuracy is the same mean over the same examples.
+
+    Example:
+        >>> eval_batch_size(32), eval_batch_size(512), eval_batch_size(2048)
+        (128, 1024, 2048)
+    """
+    return max(batch_size, min(MAX_EVAL_BATCH, EVAL_BATCH_FACTOR * batch_size))
+
+
 @dataclass(frozen=True, eq=False)
 class TrialData:
     """The datasets one trial trains and validates on.
@@ -132,7 +152,7 @@ def make_datasets(dataset: Dataset, config: TrialConfig, *, seed: int) -> TrialD
             **({"num_parallel_calls": tf.data.AUTOTUNE} if knobs.parallel_map else {}),
         )
     validation = tf.data.Dataset.from_tensor_slices((prepared.x_val, prepared.y_val)).batch(
-        batch_size
+        eval_batch_size(batch_size)
     )
     if knobs.cache:
         validation = validation.cache()
@@ -193,7 +213,7 @@ def make_eval_dataset(
         labels = tf.convert_to_tensor(np.asarray(y, dtype=np.int32))
     return (
         tf.data.Dataset.from_tensor_slices((features, labels))
-        .batch(_batch_size(config))
+        .batch(eval_batch_size(_batch_size(config)))
         .prefetch(tf.data.AUTOTUNE)
     )
 

@@ -2,15 +2,14 @@
 
 from autotune.engine._context import TrialContext
 from autotune.engine._objective import PRUNED_ENDS, TrialBody, TrialSetup, record, run_trial
+from autotune.engine._prepare import Prepared, prepare
 from autotune.engine._reserve import outstanding, pop, reserve, retry
 from autotune.engine._run import (
-    Prepared,
     RunEvent,
     RunOptions,
     RunReport,
     TrialEvent,
     TrialStarted,
-    prepare,
     run,
     study_name,
 )

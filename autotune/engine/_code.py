@@ -26,7 +26,7 @@ from autotune.spec._errors import Described
 if TYPE_CHECKING:
     from autotune.data import Dataset
     from autotune.engine._objective import TrialBody
-    from autotune.engine._run import BestFile
+    from autotune.engine._prepare import BestFile
 
 logger = logging.getLogger(__name__)
 

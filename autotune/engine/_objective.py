@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import keras
 import optuna
 
 from autotune.data import make_datasets
 from autotune.engine._probes import probe_trial
+from autotune.engine._storage import set_user_attrs
 from autotune.models import build_model
-from autotune.train import Reporter, TrainOutcome, TrialResult, fit
+from autotune.train import CompiledModels, Reporter, TrainOutcome, TrialResult, fit, seed_trial
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -62,6 +63,8 @@ class TrialSetup:
     scale_lr_with_batch: str = "none"
     lr_reference_batch: int = 256
     body: TrialBody | None = None
+    compiled: CompiledModels | None = None
+    """Compiled models this process keeps between trials (None: every trial compiles anew)."""
 
 
 def run_trial(
@@ -95,7 +98,7 @@ def train_trial(
     if dataset is None:
         return config, _failed(started, "the built-in trainer needs data; none was given", setup)
     try:
-        keras.utils.set_random_seed(seed)
+        seed_trial(seed)
         data = make_datasets(dataset, config, seed=seed)
     except Exception as error:
         logger.debug("data pipeline failed", exc_info=True)
@@ -131,6 +134,9 @@ def train_trial(
         steps_per_execution=setup.steps_per_execution,
         scale_lr_with_batch=setup.scale_lr_with_batch,
         lr_reference_batch=setup.lr_reference_batch,
+        # a user's builder may read anything: only autotune's own models are reused
+        compiled=setup.compiled if build is None else None,
+        model_key=(setup.family, tuple(dataset.input_shape), dataset.num_classes),
     )
     return config, outcome
 
@@ -178,9 +184,7 @@ def record(
     A trial that ends ``complete`` without an accuracy is a FAIL. ``result.values``, when a
     custom objective set them, are told as they are.
     """
-    attrs: dict[str, Any] = result.user_attrs()
-    for key, value in attrs.items():
-        trial.set_user_attr(key, value)
+    set_user_attrs(study, trial, result.user_attrs())
     state = optuna.trial.TrialState.FAIL
     values: list[float] | None = None
     if result.end == "complete" and result.values:

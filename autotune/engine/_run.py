@@ -5,21 +5,26 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import optuna
 
-from autotune.data import DataError, load_dataset
-from autotune.engine._code import code_of
 from autotune.engine._connect import require_server, resolve_storage
 from autotune.engine._interrupts import held_interrupts, noted_interrupts
 from autotune.engine._models import evaluate_test, keep_models
-from autotune.engine._objective import TrialBody, TrialSetup, run_trial
+from autotune.engine._objective import TrialSetup, run_trial
 from autotune.engine._planner import may_start, reachable
-from autotune.engine._review import refresh_note, write_report_safely
+from autotune.engine._prepare import (
+    Prepared,
+    interrupted_result,
+    prepare,
+    trial_setup,
+)
+from autotune.engine._review import write_report_safely
+from autotune.engine._rewrite import Rewriter
 from autotune.engine._server import heartbeat
 from autotune.engine._shared import (
     claim,
@@ -29,11 +34,10 @@ from autotune.engine._shared import (
     study_lock,
     wait_for_others,
 )
+from autotune.engine._storage import set_user_attrs
 from autotune.engine._study import (
     counted,
     default_storage,
-    make_pruner,
-    make_sampler,
     mark_abandoned,
     open_study,
     owner,
@@ -41,24 +45,17 @@ from autotune.engine._study import (
 )
 from autotune.engine._worker import started_params
 from autotune.engine._workers import run_pool, worker_plan
-from autotune.models import choose_family
-from autotune.results import rank_trials, write_results
-from autotune.space import IMAGE_ONLY_OPS, Choice, Fixed, Space
-from autotune.spec import RunSpec, SpecError, fixed_run_file, space_of
-from autotune.spec._errors import Described
+from autotune.spec import RunSpec
 from autotune.train import (
-    TrialResult,
     freeze_long_lived,
     gradient_names,
     placement_attrs,
     release_memory,
-    resolve_devices,
 )
 
 if TYPE_CHECKING:
     import keras
 
-    from autotune.data import Dataset
     from autotune.results import RankedTrial
 
 logger = logging.getLogger(__name__)
@@ -153,123 +150,6 @@ def study_name(spec: RunSpec, options: RunOptions) -> str:
     return spec.file.stem if spec.file is not None else "autotune"
 
 
-class BestFile(Protocol):
-    """``best_file(spec, config, study=...) -> the text of best.yaml`` (``fixed_run_file``)."""
-
-    def __call__(self, spec: RunSpec, config: Mapping[str, object], *, study: str) -> str: ...
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """What a run needs, made before anything is created on disk.
-
-    The Python API (``autotune.tune``) makes its own: ``body`` runs each trial instead of the
-    built-in trainer (see ``TrialBody``), ``objectives`` names the metrics and directions told
-    to Optuna, ``document`` replaces entries of the run-file document stored on the study
-    (what in-memory data or a Python model was), and ``best_file`` writes ``best.yaml``.
-    """
-
-    space: Space
-    dataset: Dataset | None
-    family: str
-    devices: tuple[str, ...]
-    sampler: optuna.samplers.BaseSampler
-    pruner: optuna.pruners.BasePruner
-    body: TrialBody | None = None
-    objectives: tuple[tuple[str, str], ...] | None = None
-    document: Mapping[str, Any] = field(default_factory=dict)
-    best_file: BestFile = fixed_run_file
-
-
-def prepare(
-    spec: RunSpec,
-    *,
-    seed: int | None = None,
-    sampler_seed: int | None = None,
-    devices: tuple[str, ...] | None = None,
-    parallel: bool = False,
-) -> Prepared:
-    """Everything that can refuse a run before anything is created: data, model family, ops,
-    devices, sampler and pruner.
-
-    ``devices`` (a worker's own devices) replaces ``train.devices``; ``parallel`` prepares the
-    sampler for several workers sharing the study.
-
-    Raises:
-        SpecError: the data cannot be had, the space does not fit the data, a device is not
-            there, or an Optuna option value is refused.
-    """
-    seed = spec.seed if seed is None else seed
-    sampler_seed = seed if sampler_seed is None else sampler_seed
-    space = space_of(spec)
-    try:
-        dataset = load_dataset(spec.data, seed=seed)
-    except DataError as error:
-        raise SpecError.at(
-            spec,
-            error.key,
-            expected="a data set autotune can read offline",
-            received=Described(str(error)),
-        ) from None
-    code = code_of(spec, space, dataset)
-    body = None if code is None else code.body
-    space = space if code is None else code.space
-    try:
-        family = "custom" if code is not None else choose_family(spec.model, image=dataset.image)
-    except ValueError as error:
-        raise SpecError.at(
-            spec, ("model",), expected="mlp for flat data", received=str(error)
-        ) from None
-    if not dataset.image:
-        for op in sorted(IMAGE_ONLY_OPS):
-            dim = space.get(op)
-            if _can_be_true(dim):
-                raise SpecError.at(
-                    spec,
-                    ("space", "augmentation"),
-                    expected="augmentation ops that fit flat data (noise)",
-                    received=Described(
-                        f"{op}, an image op, for flat data of shape {dataset.input_shape}"
-                    ),
-                )
-    try:
-        devices = devices or resolve_devices(spec.train.devices)
-    except ValueError as error:
-        raise SpecError.at(
-            spec, ("train", "devices"), expected="devices this machine has", received=str(error)
-        ) from None
-    try:
-        sampler = make_sampler(spec, space, seed=sampler_seed, parallel=parallel)
-    except (ValueError, TypeError) as error:
-        raise SpecError.at(
-            spec,
-            ("search", "sampler_options"),
-            expected=f"options the {spec.search.sampler} sampler accepts",
-            received=Described(str(error)),
-        ) from None
-    try:
-        pruner = make_pruner(spec)
-    except (ValueError, TypeError) as error:
-        raise SpecError.at(
-            spec,
-            ("search", "pruner_options"),
-            expected=f"options the {spec.search.resolved_pruner} pruner accepts",
-            received=Described(str(error)),
-        ) from None
-    best_file = fixed_run_file if code is None else code.best_file
-    return Prepared(
-        space, dataset, family, devices, sampler, pruner, body=body, best_file=best_file
-    )
-
-
-def _can_be_true(dim: Any) -> bool:
-    if isinstance(dim, Fixed):
-        return bool(dim.value)
-    if isinstance(dim, Choice):
-        return True in dim.choices
-    return False
-
-
 def run(
     spec: RunSpec,
     options: RunOptions | None = None,
@@ -341,30 +221,12 @@ def run(
     reserve_shared(study, reachable(total, prepared.space, grid=spec.search.sampler == "grid"))
     baseline = gradient_names()
     freeze_long_lived()
-    setup = TrialSetup(
-        space=prepared.space,
-        dataset=dataset,
-        family=prepared.family,
-        epochs=spec.train.epochs,
-        devices=prepared.devices,
-        seed=seed,
-        objective=spec.search.objective,
-        probe=spec.train.probe,
-        steps_per_execution=spec.train.steps_per_execution,
-        scale_lr_with_batch=spec.train.scale_lr_with_batch,
-        lr_reference_batch=spec.train.lr_reference_batch,
-        body=prepared.body,
-    )
-    best_file = prepared.best_file
+    setup = trial_setup(spec, prepared, devices=prepared.devices, seed=seed)
     own_code = prepared.body is not None  # the model may not be autotune's: no test evaluation
     write = not options.worker  # a worker of a shared study writes no files
 
-    def rewrite() -> list[RankedTrial]:
-        if write:
-            return _write(directory, study, spec, name, best_file)
-        return rank_trials(study.get_trials(deepcopy=False), spec.rank)
-
-    ranked: list[RankedTrial] = rewrite()
+    rewriter = Rewriter(directory, study, spec, name, prepared.best_file, write=write)
+    ranked: list[RankedTrial] = rewriter.now()
     interrupted = False
     if plan:
         # On a database server other machines' trials may still run, and one may need a retry.
@@ -381,40 +243,35 @@ def run(
                 deadline=None if left is None else time.time() + left,
                 directory=directory,
                 on_event=on_event,
-                write=rewrite,
+                write=lambda: rewriter.after_trial(rewriter.ranked()),
                 sampler_offset=sampler_offset() if shared else 0,
             )
             if interrupted or not wait_for_others(study, deadline=deadline):
                 break
-        ranked = rewrite()
     while not plan and may_start(
         study, None if deadline is None else deadline - time.perf_counter()
     ):
-        done = counted(study.get_trials(deepcopy=False))
         outcome_end, ranked = _one_trial(
             study,
             setup,
-            spec,
-            name,
-            directory,
-            deadline,
-            on_event,
-            done,
-            total,
-            baseline,
-            best_file=best_file,
-            write=write,
+            rewriter,
+            deadline=deadline,
+            on_event=on_event,
+            total=total,
+            baseline=baseline,
         )
         if outcome_end == "no_trials_left" and wait_for_others(study, deadline=deadline):
             continue  # a retry of another machine's trial
         if outcome_end in ("no_trials_left", "interrupted"):
             interrupted = outcome_end == "interrupted"
             break
+    if rewriter.pending:
+        ranked = rewriter.now()
     test_accuracy = None
     if write and not interrupted and dataset is not None and not own_code and spec.data is not None:
         test_accuracy = evaluate_test(spec, study, dataset, directory, ranked)
     if test_accuracy is not None:
-        ranked = rewrite()
+        ranked = rewriter.now()
     if write:
         write_report_safely(directory, study, spec)
     files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix != ".tmp")
@@ -443,19 +300,14 @@ def _existing_trials(storage: str | optuna.storages.BaseStorage, name: str) -> i
 def _one_trial(
     study: optuna.Study,
     setup: TrialSetup,
-    spec: RunSpec,
-    name: str,
-    directory: Path,
+    rewriter: Rewriter,
+    *,
     deadline: float | None,
     on_event: Callable[[RunEvent], None] | None,
-    done: int,
     total: int,
     baseline: frozenset[str],
-    *,
-    best_file: BestFile = fixed_run_file,
-    write: bool = True,
 ) -> tuple[str, list[RankedTrial]]:
-    """Ask, train, record, keep the model if it may win, rewrite results.
+    """Ask, train, record, keep the model if it may win, rewrite results when due.
 
     Ctrl-C while training ends the trial as ``interrupted``; Ctrl-C while the study or the
     results are being written is held until they are consistent, then stops the run.
@@ -463,19 +315,14 @@ def _one_trial(
     with held_interrupts() as held:
         popped = claim(study)
         if popped is None:
-            ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
-            if write:
-                ranked = _write(directory, study, spec, name, best_file)
-            return "no_trials_left", ranked
+            return "no_trials_left", rewriter.now()
         trial = popped
-        trial.set_user_attr("owner", owner())
-        for key, value in placement_attrs(0, setup.devices).items():
-            trial.set_user_attr(key, value)
+        set_user_attrs(study, trial, {"owner": owner(), **placement_attrs(0, setup.devices)})
     if on_event is not None and not held:
         on_event(TrialStarted(trial.number, 0, tuple(setup.devices), started_params(trial, setup)))
     model: keras.Model | None = None
     if held:
-        result = _interrupted_result()
+        result = interrupted_result()
     else:
         with noted_interrupts() as noted:
             try:
@@ -484,7 +331,7 @@ def _one_trial(
                 result, model = outcome.result, outcome.model
                 del outcome
             except KeyboardInterrupt:
-                result = _interrupted_result()
+                result = interrupted_result()
         if noted:
             held.hit = True  # the run stops after this trial is recorded
             if result.end not in ("complete", "interrupted"):
@@ -492,13 +339,13 @@ def _one_trial(
                 result = dataclasses.replace(result, end="interrupted", reason="stopped by Ctrl-C")
     with held_interrupts() as held_late:
         frozen = record_unless_failed(study, trial, result, setup.objective)
-        ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
-        if write:  # workers of a shared study keep no models: several may share this folder
-            keep_models(directory, ranked, frozen.number, model)
+        trials = study.get_trials(deepcopy=False)
+        ranked = rewriter.ranked(trials)
+        if rewriter.write:  # workers of a shared study keep no models: several share the folder
+            keep_models(rewriter.directory, ranked, frozen.number, model)
         del model
         release_memory(since=baseline)
-        if write:
-            ranked = _write(directory, study, spec, name, best_file)
+        ranked = rewriter.after_trial(ranked)
     if on_event is not None:
         on_event(
             TrialEvent(
@@ -508,37 +355,10 @@ def _one_trial(
                 accuracy=result.accuracy,
                 wall_seconds=result.wall_seconds,
                 reason=frozen.user_attrs.get("reason"),
-                done=counted(study.get_trials(deepcopy=False)),
+                done=counted(trials),
                 total=total,
                 best_accuracy=max((r.accuracy for r in ranked), default=None),
                 seconds_left=None if deadline is None else max(0.0, deadline - time.perf_counter()),
             )
         )
     return ("interrupted" if held or held_late else result.end), ranked
-
-
-def _interrupted_result() -> TrialResult:
-    return TrialResult(
-        accuracy=None,
-        wall_seconds=0.0,
-        train_seconds=0.0,
-        first_epoch_seconds=0.0,
-        examples_per_second=0.0,
-        epochs=0,
-        end="interrupted",
-        reason="stopped by Ctrl-C",
-    )
-
-
-def _write(
-    directory: Path,
-    study: optuna.Study,
-    spec: RunSpec,
-    name: str,
-    best_file: BestFile = fixed_run_file,
-) -> list[RankedTrial]:
-    ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
-    best = best_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
-    ranked = write_results(directory, study, spec.rank, best_run_file=best).ranked
-    refresh_note(study, spec, ranked)
-    return ranked

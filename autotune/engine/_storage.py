@@ -17,6 +17,7 @@ Other URLs (PostgreSQL, MySQL) are returned unchanged: their servers lock rows t
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import optuna
@@ -75,3 +76,30 @@ def serialize_sqlite(engine: Any, *, journal: str | None = None) -> None:
     event.listen(engine, "connect", on_connect)
     event.listen(engine, "begin", on_begin)
     engine.dispose()
+
+
+def set_user_attrs(study: optuna.Study, trial: optuna.Trial, attrs: Mapping[str, Any]) -> None:
+    """Set several user attrs of a running trial, in one transaction where the storage allows.
+
+    Optuna commits each ``set_user_attr`` on its own; a trial's ~20 result attrs then cost
+    ~50 ms on SQLite, more than a tiny trial's training. On a plain ``RDBStorage`` (autotune's
+    local SQLite) they are written in one session and one commit, which also makes them
+    appear together; any other storage (a database server's reconnecting storage, a journal)
+    gets one ``set_user_attr`` after another.
+    """
+    backend: Any = getattr(study._storage, "_backend", study._storage)
+    if type(backend) is optuna.storages.RDBStorage:
+        try:
+            from optuna.storages._rdb import models
+            from optuna.storages._rdb.storage import _create_scoped_session
+        except ImportError:  # an Optuna that moved its internals: one attr at a time
+            pass
+        else:
+            with _create_scoped_session(backend.scoped_session, True) as session:
+                for key, value in attrs.items():
+                    backend._set_trial_attr_without_commit(
+                        session, models.TrialUserAttributeModel, trial._trial_id, key, value
+                    )
+            return
+    for key, value in attrs.items():
+        trial.set_user_attr(key, value)

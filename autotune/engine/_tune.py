@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from autotune.engine._run import Prepared, RunEvent, RunOptions, TrialEvent, run
+from autotune.engine._prepare import Prepared
+from autotune.engine._run import RunEvent, RunOptions, TrialEvent, run
 from autotune.engine._tune_parts import prepare_tune, spec_for
 from autotune.engine._tuned import Study
 from autotune.space import Space

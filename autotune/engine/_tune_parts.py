@@ -12,7 +12,7 @@ import yaml
 from autotune.data import DataError, load_dataset
 from autotune.data._arrays import Arrays, dataset_of, split_arrays
 from autotune.engine._bodies import Custom, builder_body, hypermodel_body, objective_body
-from autotune.engine._run import BestFile, Prepared
+from autotune.engine._prepare import BestFile, Prepared
 from autotune.engine._study import make_pruner, make_sampler
 from autotune.models import choose_family
 from autotune.space import CATALOGUE, Space, check, defaults

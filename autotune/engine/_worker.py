@@ -123,11 +123,12 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
 
     from autotune.engine._connect import open_for
     from autotune.engine._interrupts import held_interrupts
-    from autotune.engine._objective import TrialSetup, run_trial
+    from autotune.engine._objective import run_trial
     from autotune.engine._planner import may_start
-    from autotune.engine._run import _interrupted_result, prepare
+    from autotune.engine._prepare import interrupted_result, prepare, trial_setup
     from autotune.engine._server import heartbeat
     from autotune.engine._shared import claim, record_unless_failed
+    from autotune.engine._storage import set_user_attrs
     from autotune.engine._study import owner
     from autotune.results import rank_trials
     from autotune.train import freeze_long_lived, gradient_names, placement_attrs, release_memory
@@ -143,20 +144,7 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
         sampler=prepared.sampler,
         pruner=prepared.pruner,
     )
-    setup = TrialSetup(
-        space=prepared.space,
-        dataset=prepared.dataset,
-        family=prepared.family,
-        epochs=spec.train.epochs,
-        devices=devices,
-        seed=job.seed,
-        objective=spec.search.objective,
-        probe=spec.train.probe,
-        steps_per_execution=spec.train.steps_per_execution,
-        scale_lr_with_batch=spec.train.scale_lr_with_batch,
-        lr_reference_batch=spec.train.lr_reference_batch,
-        body=prepared.body,
-    )
+    setup = trial_setup(spec, prepared, devices=devices, seed=job.seed)
     placement = placement_attrs(job.devices.worker, devices)
     connection.send(("ready", os.getpid()))
     baseline = gradient_names()
@@ -170,12 +158,10 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
             trial = claim(study)
             if trial is None:
                 return "no_trials_left"
-            trial.set_user_attr("owner", owner())
-            for key, value in placement.items():
-                trial.set_user_attr(key, value)
+            set_user_attrs(study, trial, {"owner": owner(), **placement})
         deadline = None if left is None else time.perf_counter() + left
         model: keras.Model | None = None
-        result = _interrupted_result()
+        result = interrupted_result()
         try:
             if not held:
                 params = started_params(trial, setup)

@@ -3,7 +3,9 @@
 from autotune.space._catalogue import (
     AUGMENTATION_OPS,
     CATALOGUE,
+    HOST_AUGMENTATION,
     IMAGE_ONLY_OPS,
+    OUTSIDE_THE_GRAPH,
     PRECISIONS,
     SPEED_KNOBS,
     check,
@@ -16,7 +18,9 @@ from autotune.space._space import Space
 __all__ = [
     "AUGMENTATION_OPS",
     "CATALOGUE",
+    "HOST_AUGMENTATION",
     "IMAGE_ONLY_OPS",
+    "OUTSIDE_THE_GRAPH",
     "PRECISIONS",
     "SPEED_KNOBS",
     "Choice",

@@ -45,6 +45,25 @@ SPEED_KNOBS: tuple[str, ...] = (
 )
 """Dimensions that change how fast a trial trains, not what it learns (precision aside)."""
 
+OUTSIDE_THE_GRAPH: frozenset[str] = frozenset(
+    {
+        "learning_rate",
+        "initializer",
+        "batch_size",
+        "normalization",
+        "cache",
+        "prefetch",
+        "parallel_map",
+    }
+)
+"""Dimensions that leave a compiled model's traced train step as it is: the learning rate is an
+optimizer variable, the initializer only sets starting values, and the rest shape the tf.data
+pipeline (the traced batch dimension is unknown). Trials differing only in these can share one
+compiled model (``autotune.train.CompiledModels``)."""
+
+HOST_AUGMENTATION: frozenset[str] = frozenset({*AUGMENTATION_OPS, "augment_strength"})
+"""Augmentation dimensions, outside the model too when ``augment_on`` is ``host``."""
+
 
 @dataclass(frozen=True)
 class Entry:

@@ -107,6 +107,8 @@ class TrainSpec(_Section):
     """MiB; the YAML takes ``4096``, ``"4GiB"``, ``"1500MB"``."""
     scale_lr_with_batch: Literal["none", "linear"] = "none"
     lr_reference_batch: int = Field(default=256, ge=1)
+    reuse_compiled: bool = True
+    """Keep compiled models between trials (``autotune.train.CompiledModels``)."""
 
     @field_validator("probe", mode="before")
     @classmethod

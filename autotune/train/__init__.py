@@ -1,6 +1,7 @@
 """The trainer: a ``tf.distribute`` strategy for the trial's devices, compile, fit, measure."""
 
 from autotune.train._callbacks import Reporter, TrialMonitor
+from autotune.train._compiled import CompiledModels, compiled_key
 from autotune.train._devices import (
     WorkerDevices,
     allow_memory_growth,
@@ -24,11 +25,13 @@ from autotune.train._trainer import (
     gradient_names,
     make_optimizer,
     release_memory,
+    seed_trial,
 )
 
 __all__ = [
     "END_REASONS",
     "CompileKnobs",
+    "CompiledModels",
     "ProbeKey",
     "ProbeResult",
     "Reporter",
@@ -38,6 +41,7 @@ __all__ = [
     "WorkerDevices",
     "allow_memory_growth",
     "compile_model",
+    "compiled_key",
     "configure_tensorflow",
     "cores",
     "describe_devices",
@@ -56,6 +60,7 @@ __all__ = [
     "release_memory",
     "resolve_devices",
     "scaled_learning_rate",
+    "seed_trial",
     "split_cpu",
     "strategy_for",
 ]

@@ -5,15 +5,18 @@ from __future__ import annotations
 import ctypes
 import gc
 import logging
+import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from autotune.train._callbacks import Reporter, TrialMonitor
+from autotune.train._compiled import Compiled, CompiledModels, compiled_key
 from autotune.train._knobs import compile_model, resolve_knobs
 from autotune.train._replicas import scaled_learning_rate
 from autotune.train._result import TrialResult
@@ -82,6 +85,8 @@ def fit(
     steps_per_execution: int | None = None,
     scale_lr_with_batch: str = "none",
     lr_reference_batch: int = 256,
+    compiled: CompiledModels | None = None,
+    model_key: Hashable | None = None,
 ) -> TrainOutcome:
     """Build, compile and train one trial's model, and measure it.
 
@@ -107,6 +112,11 @@ def fit(
         scale_lr_with_batch: ``none``, or ``linear``: the learning rate scales with the global
             batch size relative to ``lr_reference_batch`` (see ``scaled_learning_rate``).
         lr_reference_batch: the batch size the searched learning rate is meant for.
+        compiled: compiled models kept between trials. With ``model_key`` (what decides the
+            model besides the config: family, input shape, classes), a kept model with the
+            same key trains this trial, reset to a fresh model's weights (no tracing); the
+            model goes back to ``compiled`` when the trial ends without an error. The result's
+            extras say ``reused_compiled``.
 
     The speed knobs ``precision``, ``jit_compile`` and ``steps_per_execution`` come from
     ``config`` and are applied by ``compile_model``, the one place that reads them
@@ -139,14 +149,24 @@ def fit(
         if pinned:
             extras["pinned"] = pinned
             logger.info("pinned for %d replicas: %s", len(devices), pinned)
-        strategy, strategy_name = strategy_for(devices)
-        with strategy.scope():
-            model = compile_model(
-                build_model,
-                lambda: make_optimizer(config, learning_rate=learning_rate),
-                knobs,
-                state_from=validation,
-            )
+        key = None
+        if compiled is not None and model_key is not None:
+            key = compiled_key(config, knobs, model=model_key, devices=devices)
+        kept = _reused(compiled, key, build_model, learning_rate, knobs.precision)
+        extras["reused_compiled"] = kept is not None
+        if kept is None:
+            strategy, strategy_name = strategy_for(devices)
+            with strategy.scope():
+                model = compile_model(
+                    build_model,
+                    lambda: make_optimizer(config, learning_rate=learning_rate),
+                    knobs,
+                    state_from=validation,
+                )
+            if key is not None:
+                kept = Compiled.of(model, strategy, strategy_name)
+        else:
+            model, strategy_name = kept.model, kept.strategy_name
         model.fit(
             train,
             validation_data=validation,
@@ -156,6 +176,8 @@ def fit(
             callbacks=[monitor],
         )
         end = monitor.stopped or "complete"
+        if compiled is not None and key is not None and kept is not None and end in REUSABLE:
+            compiled.put(key, kept)
     except KeyboardInterrupt:
         end, reason = "interrupted", "stopped by Ctrl-C"
     except (tf.errors.ResourceExhaustedError, MemoryError) as error:
@@ -172,6 +194,30 @@ def fit(
     extras["strategy"] = strategy_name
     result = _measure(monitor, started, train_examples, devices, end, reason, extras)
     return TrainOutcome(result=result, model=model)
+
+
+REUSABLE = frozenset({"complete", "pruned", "deadline", "nan", "slow"})
+"""Ends after which a compiled model may train another trial (its next reset rewrites every
+variable); after an error, out-of-memory or Ctrl-C it is dropped."""
+
+
+def _reused(
+    compiled: CompiledModels | None,
+    key: Hashable | None,
+    build_model: Callable[[], keras.Model],
+    learning_rate: float,
+    precision: str,
+) -> Compiled | None:
+    """A kept compiled model for ``key``, reset for a new trial; None when there is none."""
+    if compiled is None or key is None:
+        return None
+    kept = compiled.take(key)
+    if kept is None:
+        return None
+    with kept.strategy.scope():
+        if kept.reset(build_model, learning_rate=learning_rate, precision=precision):
+            return kept
+    return None
 
 
 def _measure(
@@ -211,6 +257,36 @@ def _first_line(error: BaseException) -> str:
     return text[0][:300] if text else type(error).__name__
 
 
+def seed_trial(seed: int) -> None:
+    """Seed one trial's Python, NumPy and Keras random generators, leaving TensorFlow's
+    global seed alone.
+
+    ``keras.utils.set_random_seed`` also calls ``tf.random.set_seed``, which clears
+    TensorFlow's kernel and function caches: every trial then paid for them again (~80 ms more
+    in the first epoch and ~30 ms in the first validation of a tiny MLP, a third of its
+    training). autotune's models, pipelines and augmentation give every random op an explicit
+    seed derived from the trial's, so TensorFlow's global seed changes none of their numbers;
+    a user's own model builder or objective still gets ``keras.utils.set_random_seed``.
+
+    Example:
+        >>> import numpy as np
+        >>> seed_trial(3); a = np.random.rand()
+        >>> seed_trial(3); a == np.random.rand()
+        True
+    """
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.random import seed_generator
+        from keras.src.utils import rng_utils
+    except ImportError:  # a Keras that moved these: seed everything, caches and all
+        keras.utils.set_random_seed(seed)
+        return
+    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)
+
+
 def gradient_names() -> frozenset[str]:
     """The custom-gradient functions TensorFlow has registered so far (see ``release_memory``)."""
     return frozenset(name for name in _gradient_registry() if name.startswith("CustomGradient-"))
@@ -219,13 +295,18 @@ def gradient_names() -> frozenset[str]:
 def release_memory(since: frozenset[str] | None = None) -> None:
     """Free what finished trials left behind, so a long study in one process does not creep.
 
-    Clears Keras' global state, collects garbage and returns cached memory to the system. With
-    ``since`` (from ``gradient_names()`` taken before the trials), it also forgets the
-    custom-gradient functions registered after it: tracing a train step registers one in
-    TensorFlow's global gradient registry, which is never emptied and keeps the whole traced
-    graph alive (~1.3 MB per trial for a small model). Nothing of a released trial uses them.
+    Collects garbage and returns cached memory to the system. With ``since`` (from
+    ``gradient_names()`` taken before the trials), it also forgets the custom-gradient
+    functions registered after it: tracing a train step registers one in TensorFlow's global
+    gradient registry, which is never emptied and keeps the whole traced graph alive (~1.3 MB
+    per trial for a small model). Nothing of a released trial uses them; a kept compiled model
+    (``CompiledModels``) was traced already and does not need them either.
+
+    It does not call ``keras.backend.clear_session()``: Keras' global state is a few name
+    counters, and clearing it also clears TensorFlow's kernel cache, which the next trial then
+    rebuilt (~0.1 s on a tiny MLP, more than its training). ``benchmarks/memory.py`` measures
+    the RSS of a long study without it.
     """
-    keras.backend.clear_session(free_memory=False)  # one collection below, not two
     if since is not None:
         registry = _gradient_registry()
         for name in gradient_names() - since:
