@@ -6,10 +6,13 @@ from the study's own timestamps, so process start-up and data loading are not co
 end-to-end seconds of the whole run are reported too. Medians over ``--repeats``; the ratio is
 2-worker throughput over 1-worker throughput.
 
-    python benchmarks/workers.py                 # 12 trials x 3 epochs, 3 repeats
+    python benchmarks/workers.py                 # 48 trials x 3 epochs, 3 repeats
     python benchmarks/workers.py --smoke         # seconds-to-a-minute; what the test runs
 
-Run it on a quiet machine: other processes on the same cores change the ratio.
+Run it on a quiet machine: other processes on the same cores change the ratio. Each worker
+traces its own models (compiled models are kept per process), so a short study measures
+mostly that warm-up: 48 trials (about 0.25 s each here) measure the steady state; ``--trials
+12`` was the default until trials got that short.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ def measure(workers: int | None, trials: int, epochs: int, seed: int) -> dict[st
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=12)
+    parser.add_argument("--trials", type=int, default=48)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="2 trials, 1 epoch, 1 repeat")

@@ -243,7 +243,7 @@ def run(
                 deadline=None if left is None else time.time() + left,
                 directory=directory,
                 on_event=on_event,
-                write=lambda: rewriter.after_trial(rewriter.ranked()),
+                write=lambda trials: rewriter.after_trial(rewriter.ranked(trials)),
                 sampler_offset=sampler_offset() if shared else 0,
             )
             if interrupted or not wait_for_others(study, deadline=deadline):
@@ -344,7 +344,7 @@ def _one_trial(
         if rewriter.write:  # workers of a shared study keep no models: several share the folder
             keep_models(rewriter.directory, ranked, frozen.number, model)
         del model
-        release_memory(since=baseline)
+        release_memory(since=baseline, collect=not result.extras.get("reused_compiled"))
         ranked = rewriter.after_trial(ranked)
     if on_event is not None:
         on_event(

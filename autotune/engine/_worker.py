@@ -176,13 +176,14 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
             # The interrupt surfaced as another error (TensorFlow may wrap it): say what it was.
             result = dataclasses.replace(result, end="interrupted", reason="stopped by Ctrl-C")
         with held_interrupts() as held_late:
-            trial.set_user_attr("worker_rss_mib", round(rss_mib(), 1))
+            extras = {**result.extras, "worker_rss_mib": round(rss_mib(), 1)}
+            result = dataclasses.replace(result, extras=extras)  # one transaction with the rest
             record_unless_failed(study, trial, result, setup.objective)
             ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
             if model is not None and _may_keep(ranked, trial.number):
                 _save_model(job.directory, trial.number, model)
             del model
-            release_memory(since=baseline)
+            release_memory(since=baseline, collect=not result.extras.get("reused_compiled"))
         connection.send(("ended", trial.number))
         ran += 1
         if held or held_late or result.end == "interrupted":

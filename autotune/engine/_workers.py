@@ -25,7 +25,7 @@ import os
 import pickle
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -137,7 +137,7 @@ class Pool:
         deadline: float | None,
         directory: Path,
         on_event: Callable[[Any], None] | None,
-        write: Callable[[], list[RankedTrial]],
+        write: Callable[[Sequence[optuna.trial.FrozenTrial]], list[RankedTrial]],
         sampler_offset: int = 0,
     ) -> None:
         self.study = study
@@ -375,7 +375,7 @@ class Pool:
 
         trials = self.study.get_trials(deepcopy=False)
         frozen = trials[number]
-        ranked = self.write()
+        ranked = self.write(trials)
         keep_models(self.directory, ranked, number, None)
         if self.on_event is None:
             return

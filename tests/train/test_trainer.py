@@ -88,6 +88,8 @@ def test_a_complete_trial_is_measured() -> None:
     assert times == sorted(times) and times[-1] <= result.wall_seconds
     assert 0 < result.first_epoch_seconds <= result.train_seconds <= result.wall_seconds
     assert result.examples_per_second > 0
+    # the epochs' validation passes are timed apart from training
+    assert 0 < result.extras["validation_seconds"] < result.train_seconds
     assert result.devices == ("/cpu:0",)
     assert outcome.model is not None
     attrs = result.user_attrs()
