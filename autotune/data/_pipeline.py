@@ -47,8 +47,8 @@ def eval_batch_size(batch_size: int) -> int:
 
     Evaluation keeps no activations for a backward pass, so a batch several times the
     training batch fits wherever training fits, and each evaluation takes fewer, fuller
-    steps: a tiny model's validation took half the time of its training epoch at the
-    training batch size. The accuracy is the same mean over the same examples.
+    steps: a digits MLP's 360-example validation pass took ~13 ms at batch 32 and 6-9 ms at
+    batch 128. The accuracy is the same mean over the same examples.
 
     Example:
         >>> eval_batch_size(32), eval_batch_size(512), eval_batch_size(2048)

@@ -17,7 +17,7 @@ from autotune.models import choose_family
 from autotune.space import IMAGE_ONLY_OPS, Choice, Fixed, Space
 from autotune.spec import RunSpec, SpecError, fixed_run_file, space_of
 from autotune.spec._errors import Described
-from autotune.train import CompiledModels, TrialResult, resolve_devices
+from autotune.train import CompiledModels, resolve_devices
 
 if TYPE_CHECKING:
     from autotune.data import Dataset
@@ -159,18 +159,4 @@ def trial_setup(
         lr_reference_batch=spec.train.lr_reference_batch,
         body=prepared.body,
         compiled=CompiledModels() if spec.train.reuse_compiled else None,
-    )
-
-
-def interrupted_result() -> TrialResult:
-    """The result of a trial stopped by Ctrl-C before it measured anything."""
-    return TrialResult(
-        accuracy=None,
-        wall_seconds=0.0,
-        train_seconds=0.0,
-        first_epoch_seconds=0.0,
-        examples_per_second=0.0,
-        epochs=0,
-        end="interrupted",
-        reason="stopped by Ctrl-C",
     )

@@ -19,7 +19,6 @@ from autotune.engine._objective import TrialSetup, run_trial
 from autotune.engine._planner import may_start, reachable
 from autotune.engine._prepare import (
     Prepared,
-    interrupted_result,
     prepare,
     trial_setup,
 )
@@ -47,6 +46,7 @@ from autotune.engine._worker import started_params
 from autotune.engine._workers import run_pool, worker_plan
 from autotune.spec import RunSpec
 from autotune.train import (
+    TrialResult,
     freeze_long_lived,
     gradient_names,
     placement_attrs,
@@ -322,7 +322,7 @@ def _one_trial(
         on_event(TrialStarted(trial.number, 0, tuple(setup.devices), started_params(trial, setup)))
     model: keras.Model | None = None
     if held:
-        result = interrupted_result()
+        result = TrialResult.interrupted()
     else:
         with noted_interrupts() as noted:
             try:
@@ -331,7 +331,7 @@ def _one_trial(
                 result, model = outcome.result, outcome.model
                 del outcome
             except KeyboardInterrupt:
-                result = interrupted_result()
+                result = TrialResult.interrupted()
         if noted:
             held.hit = True  # the run stops after this trial is recorded
             if result.end not in ("complete", "interrupted"):

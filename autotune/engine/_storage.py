@@ -81,11 +81,11 @@ def serialize_sqlite(engine: Any, *, journal: str | None = None) -> None:
 def set_user_attrs(study: optuna.Study, trial: optuna.Trial, attrs: Mapping[str, Any]) -> None:
     """Set several user attrs of a running trial, in one transaction where the storage allows.
 
-    Optuna commits each ``set_user_attr`` on its own; a trial's ~20 result attrs then cost
-    ~50 ms on SQLite, more than a tiny trial's training. On a plain ``RDBStorage`` (autotune's
-    local SQLite) they are written in one session and one commit, which also makes them
-    appear together; any other storage (a database server's reconnecting storage, a journal)
-    gets one ``set_user_attr`` after another.
+    Optuna commits each ``set_user_attr`` on its own: a trial's ~20 result attrs were ~20
+    sessions and commits, a large share of a tiny trial's bookkeeping. On a plain
+    ``RDBStorage`` (autotune's local SQLite) they are written in one session and one commit,
+    which also makes them appear together; any other storage (a database server's
+    reconnecting storage, a journal) gets one ``set_user_attr`` after another.
     """
     backend: Any = getattr(study._storage, "_backend", study._storage)
     if type(backend) is optuna.storages.RDBStorage:

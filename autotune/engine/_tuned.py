@@ -20,17 +20,8 @@ if TYPE_CHECKING:
     from autotune.space import Space
     from autotune.spec import RankSpec
 
-_RESULT_FIELDS = (
-    "accuracy",
-    "wall_seconds",
-    "train_seconds",
-    "first_epoch_seconds",
-    "examples_per_second",
-    "epochs",
-    "end",
-    "reason",
-)
-_NOT_EXTRAS = {*_RESULT_FIELDS, "curve", "devices", "accuracy_per_second", "config", "owner"}
+_ENGINE_ATTRS = ("config", "owner")
+"""Attrs the engine sets on a trial besides its result (not a result's extras)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,7 +81,7 @@ class Study:
         if not ranked:
             return None
         attrs = self.optuna.trials[ranked[0].number].user_attrs
-        return result_of(attrs)
+        return TrialResult.from_user_attrs(attrs, not_extras=_ENGINE_ATTRS)
 
     def best_model(self, **load_options: Any) -> keras.Model:
         """The top-ranked trial's trained model, loaded from ``best_model.keras``.
@@ -122,20 +113,3 @@ class Study:
         hp = keras_tuner_module().HyperParameters()
         hp.values = dict(best)
         return hp
-
-
-def result_of(attrs: dict[str, Any]) -> TrialResult:
-    """A TrialResult read back from a trial's user attributes."""
-    return TrialResult(
-        accuracy=attrs.get("accuracy"),
-        wall_seconds=float(attrs.get("wall_seconds") or 0.0),
-        train_seconds=float(attrs.get("train_seconds") or 0.0),
-        first_epoch_seconds=float(attrs.get("first_epoch_seconds") or 0.0),
-        examples_per_second=float(attrs.get("examples_per_second") or 0.0),
-        epochs=int(attrs.get("epochs") or 0),
-        curve=tuple((float(a), float(b)) for a, b in attrs.get("curve") or ()),
-        devices=tuple(attrs.get("devices") or ()),
-        end=str(attrs.get("end", "complete")),
-        reason=attrs.get("reason"),
-        extras={k: v for k, v in attrs.items() if k not in _NOT_EXTRAS},
-    )

@@ -125,13 +125,19 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
     from autotune.engine._interrupts import held_interrupts
     from autotune.engine._objective import run_trial
     from autotune.engine._planner import may_start
-    from autotune.engine._prepare import interrupted_result, prepare, trial_setup
+    from autotune.engine._prepare import prepare, trial_setup
     from autotune.engine._server import heartbeat
     from autotune.engine._shared import claim, record_unless_failed
     from autotune.engine._storage import set_user_attrs
     from autotune.engine._study import owner
     from autotune.results import rank_trials
-    from autotune.train import freeze_long_lived, gradient_names, placement_attrs, release_memory
+    from autotune.train import (
+        TrialResult,
+        freeze_long_lived,
+        gradient_names,
+        placement_attrs,
+        release_memory,
+    )
 
     spec = job.spec
     devices = job.devices.trial_devices()
@@ -161,7 +167,7 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
             set_user_attrs(study, trial, {"owner": owner(), **placement})
         deadline = None if left is None else time.perf_counter() + left
         model: keras.Model | None = None
-        result = interrupted_result()
+        result = TrialResult.interrupted()
         try:
             if not held:
                 params = started_params(trial, setup)

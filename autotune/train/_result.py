@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 END_REASONS = ("complete", "pruned", "nan", "oom", "deadline", "interrupted", "error", "slow")
@@ -61,3 +62,47 @@ class TrialResult:
         extras = attrs.pop("extras")
         attrs.update(extras)
         return attrs
+
+    @classmethod
+    def interrupted(cls) -> TrialResult:
+        """The result of a trial stopped by Ctrl-C before it measured anything."""
+        return cls(
+            accuracy=None,
+            wall_seconds=0.0,
+            train_seconds=0.0,
+            first_epoch_seconds=0.0,
+            examples_per_second=0.0,
+            epochs=0,
+            end="interrupted",
+            reason="stopped by Ctrl-C",
+        )
+
+    @classmethod
+    def from_user_attrs(
+        cls, attrs: Mapping[str, Any], *, not_extras: Iterable[str] = ()
+    ) -> TrialResult:
+        """A TrialResult read back from ``user_attrs()`` as stored on a trial.
+
+        Every attr that is not one of the result's own fields (nor in ``not_extras``, the
+        attrs others set on the trial) comes back in ``extras``.
+
+        Example:
+            >>> r = TrialResult(0.9, 2.0, 1.5, 1.0, 100.0, 2, extras={"replicas": 1})
+            >>> TrialResult.from_user_attrs(r.user_attrs()) == r
+            True
+        """
+        own = {f.name for f in fields(cls)} - {"extras", "values"}
+        skip = own | {"accuracy_per_second", *not_extras}
+        return cls(
+            accuracy=attrs.get("accuracy"),
+            wall_seconds=float(attrs.get("wall_seconds") or 0.0),
+            train_seconds=float(attrs.get("train_seconds") or 0.0),
+            first_epoch_seconds=float(attrs.get("first_epoch_seconds") or 0.0),
+            examples_per_second=float(attrs.get("examples_per_second") or 0.0),
+            epochs=int(attrs.get("epochs") or 0),
+            curve=tuple((float(a), float(b)) for a, b in attrs.get("curve") or ()),
+            devices=tuple(attrs.get("devices") or ()),
+            end=str(attrs.get("end", "complete")),
+            reason=attrs.get("reason"),
+            extras={k: v for k, v in attrs.items() if k not in skip},
+        )
