@@ -2,11 +2,16 @@
 
 Each of P processes pops reserved trials (``autotune.engine._reserve.pop``) from one study
 until none is left, and for each writes what a real trial writes (8 user attrs, 3 intermediate
-values, ``tell``). Compared, in the same run:
+values, ``tell``) and reads the study once (as a worker ranks its result). Compared, in the
+same run:
 
 - ``optuna-default``: ``optuna.load_study(storage="sqlite:///...")`` as Optuna opens it.
-- ``immediate``: ``autotune.engine.open_storage`` (BEGIN IMMEDIATE, busy timeout, rollback journal).
-- ``immediate-wal``: the same with ``journal_mode=WAL``.
+- ``immediate``: every transaction, reads included, begins ``BEGIN IMMEDIATE`` and waits in
+  SQLite's busy handler (what ``open_storage`` did until session 4).
+- ``queued``: ``autotune.engine.open_storage`` (``LocalSQLiteStorage``): writes begin
+  ``BEGIN IMMEDIATE`` after queueing on a lock file, reads begin a deferred ``BEGIN``;
+  rollback journal.
+- ``queued-wal``: the same with ``journal_mode=WAL``.
 - ``journal-file``: Optuna's ``JournalStorage`` on a ``JournalFileBackend`` (a log file + lock).
 
 A failure is any storage exception a worker sees ("database is locked" and friends); a double
@@ -28,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-MECHANISMS = ("optuna-default", "immediate", "immediate-wal", "journal-file")
+MECHANISMS = ("optuna-default", "immediate", "queued", "queued-wal", "journal-file")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -40,11 +45,33 @@ def _storage(mechanism: str, path: Path) -> Any:
     if mechanism == "optuna-default":
         return f"sqlite:///{path}"
     if mechanism == "immediate":
+        return _immediate(f"sqlite:///{path}")
+    if mechanism == "queued":
         return open_storage(f"sqlite:///{path}")
-    if mechanism == "immediate-wal":
+    if mechanism == "queued-wal":
         return open_storage(f"sqlite:///{path}", journal="wal")
     backend = optuna.storages.journal.JournalFileBackend(str(path) + ".log")
     return optuna.storages.JournalStorage(backend)
+
+
+def _immediate(url: str) -> Any:
+    """The storage ``open_storage`` gave until session 4: ``BEGIN IMMEDIATE`` for every
+    transaction, waiting only in SQLite's busy handler."""
+    import optuna
+    from sqlalchemy import event
+
+    storage = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 120.0}})
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    event.listen(storage.engine, "connect", on_connect)
+    event.listen(storage.engine, "begin", on_begin)
+    storage.engine.dispose()
+    return storage
 
 
 def _worker(mechanism: str, path: str, queue: Any, ready: Any, go: Any) -> None:
@@ -76,6 +103,7 @@ def _worker(mechanism: str, path: str, queue: Any, ready: Any, go: Any) -> None:
             for step in range(3):
                 trial.report(x * step, step)
             study.tell(trial, x * x)
+            study.get_trials(deepcopy=False)
         except Exception as error:
             errors.append(f"trial: {type(error).__name__}: {str(error.__cause__ or error)[:80]}")
     queue.put((popped, errors))

@@ -66,16 +66,25 @@ def reachable(total: int, space: Space, *, grid: bool) -> int:
     return min(total, math.prod(len(values) for values in space.grid().values()))
 
 
-def may_start(study: optuna.Study, seconds_left: float | None) -> bool:
+def may_start(
+    study: optuna.Study,
+    seconds_left: float | None,
+    trials: Sequence[optuna.trial.FrozenTrial] | None = None,
+) -> bool:
     """Whether another trial of ``study`` may start with ``seconds_left`` of the budget (None:
     no budget): the budget is not spent, the grid not exhausted, and the trial is expected to
-    finish in time."""
+    finish in time. ``trials``: the study as the caller last read it (read now when None and
+    a budget needs an estimate)."""
     if seconds_left is not None and seconds_left <= 0:
         return False
     if exhausted(study):
         logger.warning("the grid is exhausted; stopping")
         return False
-    expected = expected_seconds(study.get_trials(deepcopy=False))
+    if seconds_left is None:
+        return True
+    if trials is None:
+        trials = study.get_trials(deepcopy=False)
+    expected = expected_seconds(trials)
     if not can_start(seconds_left, expected):
         logger.warning(
             "stopping: a trial takes about %.0fs and %.0fs of the budget are left",

@@ -35,6 +35,7 @@ Usage, storage-agnostic (SQLite through ``open_storage``, PostgreSQL, MySQL, jou
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import optuna
@@ -53,8 +54,15 @@ RETRY_OF = "autotune:retry_of"
 
 def tickets(study: optuna.Study) -> list[FrozenTrial]:
     """The WAITING trials holding a ticket, lowest number first."""
-    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
-    return sorted((t for t in waiting if t.system_attrs.get(TICKET)), key=lambda t: t.number)
+    return ticketed(study.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
+
+
+def ticketed(trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:
+    """The WAITING trials of ``trials`` that hold a ticket, lowest number first."""
+    return sorted(
+        (t for t in trials if t.state == TrialState.WAITING and t.system_attrs.get(TICKET)),
+        key=lambda t: t.number,
+    )
 
 
 def outstanding(study: optuna.Study) -> int:
@@ -118,15 +126,36 @@ def reserve(study: optuna.Study, total: int) -> list[int]:
     return given
 
 
-def pop(study: optuna.Study) -> optuna.Trial | None:
+def pop(study: optuna.Study, known: Sequence[FrozenTrial] | None = None) -> optuna.Trial | None:
     """Claim the lowest-numbered ticket and return it as a RUNNING trial, or None if none is left.
 
     Safe in any number of processes at once: the WAITING -> RUNNING move is one transaction
     that fails for all but one claimant, and the losers go on to the next ticket. The sampler
     prepares the trial exactly as ``study.ask()`` would.
+
+    Args:
+        study: the study.
+        known: the study as the caller last read it: its tickets are tried first, so that a
+            worker that has just read the study need not read it again. None is returned only
+            after a fresh read finds no ticket left. Pass it only where no other process takes
+            tickets back meanwhile (one machine's run, whose coordinator reserves alone).
     """
+    tried: set[int] = set()
+    if known is not None:
+        trial = _pop_first(study, ticketed(known), tried)
+        if trial is not None:
+            return trial
+    return _pop_first(study, tickets(study), tried)
+
+
+def _pop_first(
+    study: optuna.Study, candidates: Sequence[FrozenTrial], tried: set[int]
+) -> optuna.Trial | None:
     storage = study._storage
-    for frozen in tickets(study):
+    for frozen in candidates:
+        if frozen._trial_id in tried:
+            continue
+        tried.add(frozen._trial_id)
         try:
             if not storage.set_trial_state_values(frozen._trial_id, state=TrialState.RUNNING):
                 continue

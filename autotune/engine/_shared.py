@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -99,8 +99,12 @@ def reserve_shared(study: optuna.Study, total: int) -> list[int]:
         return reserve(study, total)
 
 
-def claim(study: optuna.Study) -> optuna.Trial | None:
-    """Take the next reserved trial (``pop``), or None when none is left.
+def claim(
+    study: optuna.Study, known: Sequence[optuna.trial.FrozenTrial] | None = None
+) -> optuna.Trial | None:
+    """Take the next reserved trial (``pop``), or None when none is left. ``known``: the study
+    as the caller last read it, tried first (``pop``); ignored on a database server, where
+    other machines reserve and take back tickets at any time.
 
     On a database server, the stale trials of dead workers are failed first (at most once per
     heartbeat interval per process: a trial goes stale only after the grace period) and their
@@ -108,7 +112,7 @@ def claim(study: optuna.Study) -> optuna.Trial | None:
     gives its slot to a new trial), so the study ends with exactly its total counted trials.
     """
     _check_stale(study)
-    return pop(study)
+    return pop(study, known if server_of(study) is None else None)
 
 
 _last_check: dict[str, float] = {}

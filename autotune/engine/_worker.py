@@ -156,12 +156,13 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
     baseline = gradient_names()
     freeze_long_lived()
     ran = 0
+    trials: list[optuna.trial.FrozenTrial] | None = None  # the study as read after a record
     while True:
         left = None if job.deadline is None else job.deadline - time.time()
-        if not may_start(study, left):
+        if not may_start(study, left, trials):
             return "budget"
         with held_interrupts() as held:
-            trial = claim(study)
+            trial = claim(study, trials)
             if trial is None:
                 return "no_trials_left"
             set_user_attrs(study, trial, {"owner": owner(), **placement})
@@ -185,7 +186,8 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
             extras = {**result.extras, "worker_rss_mib": round(rss_mib(), 1)}
             result = dataclasses.replace(result, extras=extras)  # one transaction with the rest
             record_unless_failed(study, trial, result, setup.objective)
-            ranked = rank_trials(study.get_trials(deepcopy=False), spec.rank)
+            trials = study.get_trials(deepcopy=False)  # also the next claim's tickets
+            ranked = rank_trials(trials, spec.rank)
             if model is not None and _may_keep(ranked, trial.number):
                 _save_model(job.directory, trial.number, model)
             del model
