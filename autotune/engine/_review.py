@@ -56,8 +56,10 @@ def refresh_note(
     study: optuna.Study,
     spec: RunSpec,
     ranked: Sequence[RankedTrial],
+    trials: Sequence[optuna.trial.FrozenTrial] | None = None,
 ) -> bool:
-    """Re-write the study note Optuna Dashboard shows, when it changed.
+    """Re-write the study note Optuna Dashboard shows, when it changed. ``trials``: the study
+    as the caller just read it (read now when None).
 
     A note that cannot be written is logged and left as it was: the note never ends a study.
 
@@ -77,7 +79,7 @@ def refresh_note(
             objective=study.metric_names or [spec.search.objective],
             rank=spec.rank,
             ranked=ranked,
-            trials=study.get_trials(deepcopy=False),
+            trials=study.get_trials(deepcopy=False) if trials is None else trials,
         )
         if get_note(study) == body:
             return False

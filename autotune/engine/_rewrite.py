@@ -70,28 +70,38 @@ class Rewriter:
             trials = self.study.get_trials(deepcopy=False)
         return rank_trials(list(trials), self.spec.rank)
 
-    def after_trial(self, ranked: list[RankedTrial]) -> list[RankedTrial]:
-        """Rewrite the files if the top trial changed or ``interval`` has passed."""
+    def after_trial(
+        self,
+        ranked: list[RankedTrial],
+        trials: Sequence[optuna.trial.FrozenTrial] | None = None,
+    ) -> list[RankedTrial]:
+        """Rewrite the files if the top trial changed or ``interval`` has passed. ``trials``:
+        the study as read for ``ranked`` (the files are written from it; read now if None)."""
         self.pending = True
         top = ranked[0].number if ranked else None
         due = self._written_at is None or time.perf_counter() - self._written_at >= self.interval
         if self.write and (due or top != self._top):
-            return self.now()
+            return self.now(trials)
         return ranked
 
-    def now(self) -> list[RankedTrial]:
-        """Rewrite the files now (a worker of a shared study only ranks)."""
+    def now(self, trials: Sequence[optuna.trial.FrozenTrial] | None = None) -> list[RankedTrial]:
+        """Rewrite the files now (a worker of a shared study only ranks). ``trials``: the study
+        as just read (read now if None); every file is written from this one read."""
+        if trials is None:
+            trials = self.study.get_trials(deepcopy=False)
         if not self.write:
-            return self.ranked()
-        ranked = self.ranked()
+            return self.ranked(trials)
+        ranked = self.ranked(trials)
         best = (
             self.best_file(self.spec, ranked[0].config, study=f"{self.name}-best")
             if ranked
             else None
         )
-        written = write_results(self.directory, self.study, self.spec.rank, best_run_file=best)
+        written = write_results(
+            self.directory, self.study, self.spec.rank, best_run_file=best, trials=trials
+        )
         ranked = written.ranked
-        refresh_note(self.study, self.spec, ranked)
+        refresh_note(self.study, self.spec, ranked, trials)
         self._written_at = time.perf_counter()
         self._top = ranked[0].number if ranked else None
         self.pending = False

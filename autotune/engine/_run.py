@@ -243,7 +243,7 @@ def run(
                 deadline=None if left is None else time.time() + left,
                 directory=directory,
                 on_event=on_event,
-                write=lambda trials: rewriter.after_trial(rewriter.ranked(trials)),
+                write=lambda trials: rewriter.after_trial(rewriter.ranked(trials), trials),
                 sampler_offset=sampler_offset() if shared else 0,
             )
             if interrupted or not wait_for_others(study, deadline=deadline):
@@ -345,7 +345,7 @@ def _one_trial(
             keep_models(rewriter.directory, ranked, frozen.number, model)
         del model
         release_memory(since=baseline, collect=not result.extras.get("reused_compiled"))
-        ranked = rewriter.after_trial(ranked)
+        ranked = rewriter.after_trial(ranked, trials)
     if on_event is not None:
         on_event(
             TrialEvent(

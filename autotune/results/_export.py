@@ -6,7 +6,7 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -62,7 +62,12 @@ class WrittenResults:
 
 
 def write_results(
-    directory: Path, study: optuna.Study, rank: RankSpec, *, best_run_file: str | None
+    directory: Path,
+    study: optuna.Study,
+    rank: RankSpec,
+    *,
+    best_run_file: str | None,
+    trials: Sequence[optuna.trial.FrozenTrial] | None = None,
 ) -> WrittenResults:
     """Rank a study's trials and (re)write its results files.
 
@@ -76,6 +81,7 @@ def write_results(
         rank: the run file's ``rank:`` section.
         best_run_file: the text of ``best.yaml`` (a run file with the top trial's values
             fixed), or None to leave ``best.yaml`` as it is.
+        trials: the study's trials as the caller just read them; read now when None.
 
     Returns:
         The paths written and the ranked trials.
@@ -87,7 +93,7 @@ def write_results(
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    trials = study.get_trials(deepcopy=False)
+    trials = list(study.get_trials(deepcopy=False) if trials is None else trials)
     ranked = rank_trials(trials, rank)
     test = study.user_attrs.get(TEST_ATTR)
     trials_path = directory / TRIALS_FILE
