@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Container
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,9 +33,19 @@ def _model_path(directory: Path, number: int) -> Path:
 
 
 def keep_models(
-    directory: Path, ranked: list[RankedTrial], number: int, model: keras.Model | None
+    directory: Path,
+    ranked: list[RankedTrial],
+    number: int,
+    model: keras.Model | None,
+    *,
+    saving: Container[int] = (),
 ) -> None:
-    """Save the new trial's model if it may become the pick; drop models that cannot."""
+    """Save the new trial's model if it may become the pick; drop models that cannot.
+
+    ``saving``: trials recorded in the study whose worker may still be saving the model (the
+    pool's parent passes its running trials): a top trial among them keeps the old
+    ``best_model.keras`` until its own end rewrites it.
+    """
     keep = {r.number for r in ranked if r.pareto} | {r.number for r in ranked[:KEEP_TOP]}
     models = directory / "models"
     for leftover in directory.glob("**/*.partial.keras"):
@@ -55,6 +66,8 @@ def keep_models(
         partial = directory / "best_model.partial.keras"
         shutil.copyfile(_model_path(directory, ranked[0].number), partial)
         os.replace(partial, directory / "best_model.keras")
+    elif ranked[0].number in saving:
+        return  # its worker saves it, then says so; that end copies it
     elif (directory / "best_model.keras").exists():
         # The pick changed to a trial whose model is not here (trained elsewhere, or dropped
         # under another rank rule): a stale file would contradict best.yaml.

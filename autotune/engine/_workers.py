@@ -376,7 +376,8 @@ class Pool:
         trials = self.study.get_trials(deepcopy=False)
         frozen = trials[number]
         ranked = self.write(trials)
-        keep_models(self.directory, ranked, number, None)
+        saving = {slot.running[0] for slot in self.slots if slot.running is not None}
+        keep_models(self.directory, ranked, number, None, saving=saving)
         if self.on_event is None:
             return
         attrs = frozen.user_attrs
