@@ -170,11 +170,6 @@ class LocalSQLiteStorage(optuna.storages.RDBStorage):
                 )
             )
 
-    @property
-    def database(self) -> str:
-        """The database file's path as the URL gives it (``:memory:`` for none)."""
-        return _database(self.url)
-
 
 def _reading(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
