@@ -75,7 +75,6 @@ def open_storage(
     *,
     busy_timeout: float = BUSY_TIMEOUT,
     journal: str | None = None,
-    writer_lock: bool = True,
 ) -> str | optuna.storages.BaseStorage:
     """The storage to hand Optuna for ``url``.
 
@@ -83,9 +82,6 @@ def open_storage(
         url: an Optuna storage URL.
         busy_timeout: seconds to wait for SQLite's write lock.
         journal: a SQLite ``journal_mode`` to set (e.g. ``"wal"``); None keeps the file's.
-        writer_lock: queue this machine's writers on a lock file (see the module docstring);
-            False leaves the waiting to SQLite's busy handler alone (measured in
-            ``benchmarks/sqlite_locking.py``).
 
     Returns:
         A ``LocalSQLiteStorage`` for ``sqlite:///`` URLs, else ``url``.
@@ -97,9 +93,7 @@ def open_storage(
     """
     if not url.startswith("sqlite:///"):
         return url
-    return LocalSQLiteStorage(
-        url, busy_timeout=busy_timeout, journal=journal, writer_lock=writer_lock
-    )
+    return LocalSQLiteStorage(url, busy_timeout=busy_timeout, journal=journal)
 
 
 class LocalSQLiteStorage(optuna.storages.RDBStorage):
@@ -120,9 +114,8 @@ class LocalSQLiteStorage(optuna.storages.RDBStorage):
         *,
         busy_timeout: float = BUSY_TIMEOUT,
         journal: str | None = None,
-        writer_lock: bool = True,
     ) -> None:
-        self._serial = _Serial(url, journal=journal, writer_lock=writer_lock)
+        self._serial = _Serial(url, journal=journal)
         super().__init__(
             url,
             engine_kwargs={"connect_args": {"timeout": busy_timeout, "factory": _QueuedConnection}},
@@ -228,9 +221,9 @@ class _Serial:
     """The SQLAlchemy hooks of a ``LocalSQLiteStorage``: per-connection settings, and the
     ``BEGIN`` each transaction starts with."""
 
-    def __init__(self, url: str, *, journal: str | None, writer_lock: bool) -> None:
+    def __init__(self, url: str, *, journal: str | None) -> None:
         self.journal = journal
-        self.queue_path = _queue_path(url) if writer_lock else None
+        self.queue_path = _queue_path(url)
         self._local = threading.local()
 
     def __getstate__(self) -> dict[str, Any]:
