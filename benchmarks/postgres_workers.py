@@ -101,7 +101,7 @@ def _work(
         reserve_shared(study, trials)
         while True:
             begun = time.perf_counter()
-            got = claim(study)
+            got = claim(study, total=trials)
             if got is None:
                 break
             with heartbeat(study, got._trial_id):

@@ -159,7 +159,7 @@ def run(
 ) -> RunReport:
     """Run (or resume) the study a run file describes, and write its results.
 
-    The missing trials are reserved up front, so the study ends with exactly ``trials``
+    The missing trials are reserved (a window at a time), so the study ends with exactly ``trials``
     counted trials however many processes run them: this one, or worker processes pinned to
     their devices (``autotune.engine._workers``). No trial starts that the planner expects to
     end after the budget. A trial's failure is recorded on that trial and the run goes on.
@@ -218,7 +218,8 @@ def run(
     directory.mkdir(parents=True, exist_ok=True)
     # On a database server, heartbeats find dead workers of any machine (and retry their trials)
     abandoned = [] if shared else mark_abandoned(study)
-    reserve_shared(study, reachable(total, prepared.space, grid=spec.search.sampler == "grid"))
+    reserved = reachable(total, prepared.space, grid=spec.search.sampler == "grid")
+    reserve_shared(study, reserved)
     baseline = gradient_names()
     freeze_long_lived()
     setup = trial_setup(spec, prepared, devices=prepared.devices, seed=seed)
@@ -238,6 +239,7 @@ def run(
                 name=name,
                 storage=resolved.url,
                 total=total,
+                reserved=reserved,
                 seed=seed,
                 plan=plan,
                 deadline=None if left is None else time.time() + left,
@@ -258,6 +260,7 @@ def run(
             deadline=deadline,
             on_event=on_event,
             total=total,
+            reserved=reserved,
             baseline=baseline,
         )
         if outcome_end == "no_trials_left" and wait_for_others(study, deadline=deadline):
@@ -305,6 +308,7 @@ def _one_trial(
     deadline: float | None,
     on_event: Callable[[RunEvent], None] | None,
     total: int,
+    reserved: int,
     baseline: frozenset[str],
 ) -> tuple[str, list[RankedTrial]]:
     """Ask, train, record, keep the model if it may win, rewrite results when due.
@@ -313,7 +317,7 @@ def _one_trial(
     results are being written is held until they are consistent, then stops the run.
     """
     with held_interrupts() as held:
-        popped = claim(study)
+        popped = claim(study, total=reserved)
         if popped is None:
             return "no_trials_left", rewriter.now()
         trial = popped

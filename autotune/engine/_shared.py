@@ -3,7 +3,8 @@
 Workers coordinate only through the database, as Optuna intends: a lock on the study while
 one of them creates it or reserves trials (PostgreSQL advisory lock, MySQL ``GET_LOCK``),
 the reserved trials of ``_reserve`` popped one at a time, and heartbeats (``_server``) that
-let any worker retry the trial of one that died.
+let any worker retry the trial of one that died. The processes of one machine sharing a SQLite
+file coordinate the same way, with a lock file (``_storage.local_study_lock``) as the lock.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import optuna
 from optuna.trial import TrialState
 
 from autotune.engine._objective import record
-from autotune.engine._reserve import pop, reserve, tickets
+from autotune.engine._reserve import WINDOW, pop, reserved, tickets
 from autotune.engine._server import (
     fail_stale_trials,
     server_of,
     with_reconnect,
 )
+from autotune.engine._storage import local_sqlite, local_study_lock
 
 if TYPE_CHECKING:
     from autotune.train import TrialResult
@@ -42,15 +44,16 @@ def _lock_key(name: str) -> int:
 
 @contextmanager
 def study_lock(storage: str | optuna.storages.BaseStorage, name: str) -> Iterator[None]:
-    """Hold the study's lock on a database server while the block runs (create or join the
-    study, reserve trials). Other storages are shared by one machine's processes, whose
-    coordinator reserves alone: nothing is locked.
+    """Hold the study's lock while the block runs (create or join the study, reserve trials):
+    on a database server an advisory lock, on a local SQLite file a lock file of this machine
+    (``local_study_lock``). Other storages (in memory, a journal) lock nothing.
 
-    The lock lives in its own connection; a worker that dies releases it with its connection.
+    The lock lives in its own connection (file descriptor); a worker that dies releases it.
     """
     server = server_of(storage)
     if server is None:
-        yield
+        with local_study_lock(storage):
+            yield
         return
     import sqlalchemy
 
@@ -87,24 +90,45 @@ def study_lock(storage: str | optuna.storages.BaseStorage, name: str) -> Iterato
 
 
 def reserve_shared(study: optuna.Study, total: int) -> list[int]:
-    """``reserve`` the study's total, under the study lock on a database server (where any
-    worker may reserve), after failing the stale trials of dead workers so that they are not
-    counted as running. The total is kept in the study for workers that retry trials later."""
+    """``reserve`` the study's total under the study lock (where any worker may reserve),
+    ``WINDOW`` tickets at a time where every process tops them up under a lock (``claim``); on
+    a database server after failing the stale trials of dead workers, so that they are not
+    counted as running. The total is kept in a shared study for workers that retry trials."""
+    return _reserve_locked(study, total)[0]
+
+
+def _window(study: optuna.Study) -> int | None:
+    """The ticket window of a study's storage: where a lock keeps top-ups of several processes
+    apart (database server, local SQLite) or one process holds the study (in memory)."""
+    storage = getattr(study._storage, "_backend", study._storage)
+    if server_of(study) is not None or local_sqlite(storage) is not None:
+        return WINDOW
+    return WINDOW if isinstance(storage, optuna.storages.InMemoryStorage) else None
+
+
+def _reserve_locked(study: optuna.Study, total: int) -> tuple[list[int], int]:
+    window = _window(study)
     if server_of(study) is None:
-        return reserve(study, total)
+        with local_study_lock(study._storage):
+            return reserved(study, total, window=window)
     with study_lock(study._storage, study.study_name):
         fail_stale_trials(study)
         if study.user_attrs.get(TOTAL_ATTR) != total:
             study.set_user_attr(TOTAL_ATTR, total)
-        return reserve(study, total)
+        return reserved(study, total, window=window)
 
 
 def claim(
-    study: optuna.Study, known: Sequence[optuna.trial.FrozenTrial] | None = None
+    study: optuna.Study,
+    known: Sequence[optuna.trial.FrozenTrial] | None = None,
+    *,
+    total: int | None = None,
 ) -> optuna.Trial | None:
     """Take the next reserved trial (``pop``), or None when none is left. ``known``: the study
     as the caller last read it, tried first (``pop``); ignored on a database server, where
-    other machines reserve and take back tickets at any time.
+    other machines reserve and take back tickets at any time. ``total``: the study-wide total
+    (``--trials``): when no ticket is left, more are reserved (``reserve_shared``) until every
+    trial of the total has started; None takes only the tickets already given out.
 
     On a database server, the stale trials of dead workers are failed first (at most once per
     heartbeat interval per process: a trial goes stale only after the grace period) and their
@@ -112,7 +136,13 @@ def claim(
     gives its slot to a new trial), so the study ends with exactly its total counted trials.
     """
     _check_stale(study)
-    return pop(study, known if server_of(study) is None else None)
+    trial = pop(study, known if server_of(study) is None else None)
+    while trial is None and total is not None:
+        _given, held = _reserve_locked(study, total)
+        if held == 0:  # every trial of the total has started
+            return None
+        trial = pop(study)  # None when other processes took them all first: top up again
+    return trial
 
 
 _last_check: dict[str, float] = {}

@@ -298,6 +298,44 @@ def _queue_path(url: str) -> str | None:
     return str(folder / f"{Path(real).name}-{digest}.lock")
 
 
+def local_sqlite(where: str | optuna.storages.BaseStorage) -> LocalSQLiteStorage | None:
+    """The ``LocalSQLiteStorage`` behind a storage (Optuna wraps RDB storages in a cache)."""
+    backend: Any = getattr(where, "_backend", where)
+    return backend if isinstance(backend, LocalSQLiteStorage) else None
+
+
+@contextlib.contextmanager
+def local_study_lock(where: str | optuna.storages.BaseStorage) -> Iterator[bool]:
+    """Hold this machine's lock on a SQLite study file while the block runs (``flock`` on a
+    file beside the writers' lock file); yields whether a lock is held (not for other
+    storages, an in-memory database, or where the lock file cannot be made).
+
+    Processes of one machine that reserve trials (``autotune.engine._shared.reserve_shared``)
+    or create the study take it; a read-then-write spanning several transactions is then not
+    interleaved with another process's.
+    """
+    if isinstance(where, str):
+        url = where if where.startswith("sqlite:///") else None
+    else:
+        storage = local_sqlite(where)
+        url = None if storage is None else storage.url
+    queue = None if url is None else _queue_path(url)
+    if queue is None:
+        yield False
+        return
+    try:
+        fd = os.open(queue.removesuffix(".lock") + ".study.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as error:
+        logger.debug("no study lock file beside %s: %s", queue, error)
+        yield False
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield True
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock
+
+
 def set_user_attrs(study: optuna.Study, trial: optuna.Trial, attrs: Mapping[str, Any]) -> None:
     """Set several user attrs of a running trial, in one transaction where the storage allows.
 
@@ -308,8 +346,8 @@ def set_user_attrs(study: optuna.Study, trial: optuna.Trial, attrs: Mapping[str,
     other storage (a database server's reconnecting storage, a journal) gets one
     ``set_user_attr`` after another.
     """
-    backend: Any = getattr(study._storage, "_backend", study._storage)
-    if isinstance(backend, LocalSQLiteStorage):
+    backend = local_sqlite(study._storage)
+    if backend is not None:
         backend.set_trial_user_attrs(trial._trial_id, attrs)
         return
     for key, value in attrs.items():

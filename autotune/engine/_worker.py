@@ -53,6 +53,8 @@ class WorkerJob:
     deadline: float | None
     """A ``time.time()`` value; the study's budget ends then."""
     directory: Path
+    total: int
+    """The study-wide total: the worker reserves more trials until all have started."""
     max_trials: int
     rss_limit_mib: float | None
 
@@ -162,7 +164,7 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
         if not may_start(study, left, trials):
             return "budget"
         with held_interrupts() as held:
-            trial = claim(study, trials)
+            trial = claim(study, trials, total=job.total)
             if trial is None:
                 return "no_trials_left"
             set_user_attrs(study, trial, {"owner": owner(), **placement})

@@ -37,7 +37,7 @@ from optuna.trial import TrialState
 
 from autotune import _worker_process as worker_process
 from autotune.engine._interrupts import held_interrupts
-from autotune.engine._reserve import retry, tickets
+from autotune.engine._reserve import retry, to_start
 from autotune.engine._shared import reserve_shared
 from autotune.engine._study import counted, exhausted, mark_abandoned
 from autotune.engine._worker import WorkerJob
@@ -132,6 +132,7 @@ class Pool:
         name: str,
         storage: str,
         total: int,
+        reserved: int | None = None,
         seed: int,
         plan: list[WorkerDevices],
         deadline: float | None,
@@ -145,6 +146,7 @@ class Pool:
         self.name = name
         self.storage = storage
         self.total = total
+        self.reserved = total if reserved is None else reserved  # fewer for a small grid
         self.seed = seed
         self.deadline = deadline
         self.directory = directory
@@ -192,6 +194,7 @@ class Pool:
             devices=slot.devices,
             deadline=self.deadline,
             directory=self.directory,
+            total=self.reserved,
             max_trials=train.max_trials_per_worker,
             rss_limit_mib=train.worker_rss_limit,
         )
@@ -273,7 +276,10 @@ class Pool:
             return False
         if self.deadline is not None and time.time() >= self.deadline:
             return False
-        if exhausted(self.study) or not tickets(self.study):
+        if (
+            exhausted(self.study)
+            or to_start(self.study.get_trials(deepcopy=False), self.reserved) <= 0
+        ):
             return False
         if self.deaths_in_a_row > 2 * len(self.slots) + 1:
             logger.error("workers died %d times in a row; stopping", self.deaths_in_a_row)
@@ -292,7 +298,7 @@ class Pool:
             return
         self._fail(number, "worker_died", f"its worker (pid {pid}) died ({how})")
         retry(self.study, self.study.get_trials(deepcopy=False)[number])
-        reserve_shared(self.study, self.total)
+        reserve_shared(self.study, self.reserved)
         self._emit_ended(number, slot.devices.worker)
 
     def _kill_hung(self, slot: _Slot, timeout: float) -> None:

@@ -9,7 +9,8 @@ import pytest
 from optuna.trial import TrialState
 
 from autotune.engine import counted, open_storage, outstanding, pop, reserve, retry
-from autotune.engine._reserve import RETRY_OF, TICKET
+from autotune.engine._reserve import RETRY_OF, TICKET, WINDOW, to_start
+from autotune.engine._shared import claim
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -89,3 +90,41 @@ def test_a_trial_lost_to_a_dead_worker_is_retried_once_then_replaced(
     assert len(reserve(study, 3)) == 1
     _run_all(study)
     assert counted(study.trials) == 3
+
+
+def test_a_window_holds_at_most_its_tickets_and_takes_none_back(study: optuna.Study) -> None:
+    assert reserve(study, 10, window=4) == [0, 1, 2, 3]
+    assert reserve(study, 10, window=4) == []  # the window is full
+    assert reserve(study, 10, window=2) == []  # over a smaller window: nothing taken back
+    assert outstanding(study) == 4
+    assert to_start(study.get_trials(deepcopy=False), 10) == 10
+    assert reserve(study, 3, window=4) == []  # a lowered total still takes tickets back
+    assert outstanding(study) == 3
+
+
+def test_claim_tops_tickets_up_until_every_trial_of_the_total_has_started(
+    study: optuna.Study,
+) -> None:
+    total = 2 * WINDOW + 3
+    assert reserve(study, total, window=WINDOW) == list(range(WINDOW))
+    numbers, most_waiting = [], 0
+    while (trial := claim(study, total=total)) is not None:
+        waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+        most_waiting = max(most_waiting, len(waiting))
+        study.tell(trial, trial.suggest_float("x", 0.0, 1.0))
+        numbers.append(trial.number)
+    # Exactly the total ran, and no read ever met more than a window of waiting tickets.
+    assert numbers == list(range(total))
+    assert most_waiting < WINDOW
+    assert counted(study.get_trials(deepcopy=False)) == total
+    assert claim(study, total=total) is None
+    assert len(study.get_trials(deepcopy=False)) == total
+
+
+def test_claim_without_a_total_takes_only_the_tickets_given_out(study: optuna.Study) -> None:
+    reserve(study, 5, window=2)
+    taken = []
+    while (trial := claim(study)) is not None:
+        study.tell(trial, 0.5)
+        taken.append(trial.number)
+    assert taken == [0, 1]

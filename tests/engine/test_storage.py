@@ -14,7 +14,8 @@ import pytest
 from optuna.exceptions import UpdateFinishedTrialError
 
 from autotune.engine import open_storage, pop, reserve
-from autotune.engine._reserve import TICKET
+from autotune.engine._reserve import TICKET, WINDOW
+from autotune.engine._shared import claim, reserve_shared
 from autotune.engine._storage import LocalSQLiteStorage, set_user_attrs
 
 
@@ -118,31 +119,35 @@ def test_pop_from_a_stale_read_claims_the_next_free_ticket_and_then_reads_again(
 def _pop_all(path: str, queue: Any) -> None:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = optuna.load_study(study_name="s", storage=open_storage(f"sqlite:///{path}"))
-    popped, known = [], None
-    while (trial := pop(study, known)) is not None:
+    popped, known, most_waiting = [], None, 0
+    while (trial := claim(study, known, total=40)) is not None:
         popped.append(trial.number)
         trial.suggest_float("x", 0, 1)
         set_user_attrs(study, trial, {"worker": path, "n": len(popped)})
         trial.report(0.5, 0)
         study.tell(trial, 1.0)
         known = study.get_trials(deepcopy=False)
-    queue.put(popped)
+        most_waiting = max(most_waiting, sum(t.state.name == "WAITING" for t in known))
+    queue.put((popped, most_waiting))
 
 
 @pytest.mark.slow
 def test_three_processes_share_a_study_without_errors_or_double_runs(tmp_path: Path) -> None:
+    # Each process tops the tickets up when it finds none (under the study lock): the study
+    # still ends with exactly its total, and never holds more than a window of waiting trials.
     path = str(tmp_path / "study.db")
     study = optuna.create_study(study_name="s", storage=_open(Path(path)))
-    reserve(study, 30)
+    assert reserve_shared(study, 40) == list(range(WINDOW))
     context = mp.get_context("spawn")
     queue = context.Queue()
     workers = [context.Process(target=_pop_all, args=(path, queue)) for _ in range(3)]
     for worker in workers:
         worker.start()
-    popped = [n for _ in workers for n in queue.get(timeout=300)]
+    reports = [queue.get(timeout=300) for _ in workers]
     for worker in workers:
         worker.join(timeout=60)
         assert worker.exitcode == 0
-    assert sorted(popped) == list(range(30))
+    assert sorted(n for popped, _ in reports for n in popped) == list(range(40))
+    assert max(most for _, most in reports) <= WINDOW
     states = [t.state.name for t in study.get_trials(deepcopy=False)]
-    assert states == ["COMPLETE"] * 30
+    assert states == ["COMPLETE"] * 40
