@@ -51,10 +51,11 @@ def environment(variables: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def main(job: bytes, environment: dict[str, str], connection: Any) -> None:
-    """Set the worker's environment, load the job (this imports TensorFlow) and serve."""
+def main(job: bytes, environment: dict[str, str], connection: Any, gate: Any = None) -> None:
+    """Set the worker's environment, load the job (this imports TensorFlow) and serve;
+    ``gate``: see ``autotune.engine._worker`` (a worker started ahead of time)."""
     os.environ.update(environment)
     with quiet_native_stderr():
         loaded = pickle.loads(job)
         from autotune.engine._worker import worker_main
-    worker_main(loaded, connection)
+    worker_main(loaded, connection, gate)

@@ -43,3 +43,12 @@ def test_sqlite_sharing_benchmark_smoke(tmp_path: Path) -> None:
     # The mechanism autotune uses: no "database is locked", no trial run twice, none lost.
     assert rows["immediate"]["errors"] == 0 and rows["immediate"]["double_pops"] == 0
     assert rows["immediate"]["complete_of_reserved"] == "12/12"
+
+
+def test_long_study_benchmark_smoke(tmp_path: Path) -> None:
+    done = _bench("long_study.py", tmp_path / "long.json")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "recycling: started ahead / on exit" in done.stdout
+    result = json.loads((tmp_path / "long.json").read_text())
+    for row in result["configurations"].values():
+        assert all(run["trials"] == 6 == run["complete"] for run in row["runs"])

@@ -2,14 +2,18 @@
 to stop, then exits so that the pool can replace it with a fresh process.
 
 The parent (``autotune.engine._workers.Pool``) starts it with a ``WorkerJob`` and one end of a
-pipe. Messages, child to parent, all tuples:
+pipe. A worker started ahead of time, to take over from one about to recycle, also gets a
+*gate*: it imports TensorFlow, then waits there, before it starts any device, for ``"go"``
+(its predecessor has exited) or ``"stop"`` (it is not needed; it exits with ``unused``).
+Messages, child to parent, all tuples:
 
 - ``("ready", pid)`` once TensorFlow and the data are loaded;
 - ``("started", number, devices, params, unix_time)`` before each trial trains;
 - ``("ended", number)`` once the trial is recorded in the study (and its model saved);
 - ``("exit", reason)`` last: ``recycle`` (trial count or RSS limit reached), ``no_trials_left``,
   ``budget`` (the budget is spent, the next trial would not finish in time, or the grid is
-  exhausted), ``interrupted`` (Ctrl-C) or ``error`` (with a message).
+  exhausted), ``interrupted`` (Ctrl-C), ``unused`` (told to stop at the gate) or ``error``
+  (with a message).
 """
 
 from __future__ import annotations
@@ -79,6 +83,28 @@ def should_recycle(
     return None
 
 
+def successor_due(
+    started: int, *, max_trials: int, trial_seconds: float | None, startup_seconds: float
+) -> bool:
+    """Whether to start a worker's successor now, as the worker starts its ``started``-th trial:
+    when the trials it has left (this one included) take at most twice as long as a new worker
+    needed to start (it starts slower beside a busy worker), so that the successor is ready
+    when the worker recycles. Always at its last trial; never before a trial's length is known.
+
+    Example:
+        >>> successor_due(10, max_trials=50, trial_seconds=0.1, startup_seconds=4.0)
+        True
+        >>> successor_due(10, max_trials=50, trial_seconds=1.0, startup_seconds=4.0)
+        False
+        >>> successor_due(50, max_trials=50, trial_seconds=None, startup_seconds=4.0)
+        True
+    """
+    left = max_trials - started + 1
+    if left <= 1:
+        return True
+    return trial_seconds is not None and left * trial_seconds <= 2 * startup_seconds
+
+
 def started_params(trial: optuna.Trial, setup: TrialSetup) -> dict[str, Any]:
     """The values a trial will train with, suggested now (suggesting again returns the same).
 
@@ -96,11 +122,12 @@ def rss_mib() -> float:
     return float(psutil.Process().memory_info().rss) / 2**20
 
 
-def worker_main(job: WorkerJob, connection: Connection) -> None:
-    """The body of a worker process, started by ``autotune._worker_process.main``."""
+def worker_main(job: WorkerJob, connection: Connection, gate: Connection | None = None) -> None:
+    """The body of a worker process, started by ``autotune._worker_process.main``; ``gate``:
+    for a worker started ahead of time, where the pool says when to start (see the module)."""
     _first_interrupt_only()
     try:
-        reason = _serve(job, connection)
+        reason = _serve(job, connection, gate)
         connection.send(("exit", reason))
     except KeyboardInterrupt:
         connection.send(("exit", "interrupted"))
@@ -112,16 +139,15 @@ def worker_main(job: WorkerJob, connection: Connection) -> None:
         connection.close()
 
 
-def _serve(job: WorkerJob, connection: Connection) -> str:
+def _serve(job: WorkerJob, connection: Connection, gate: Connection | None) -> str:
     import optuna
 
     from autotune._worker_process import quiet_native_stderr
     from autotune.train import configure_tensorflow
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with quiet_native_stderr():  # device start-up chatter
+    with quiet_native_stderr():
         configure_tensorflow(job.devices)
-        _start_devices()
 
     from autotune.engine._connect import open_for
     from autotune.engine._interrupts import held_interrupts
@@ -142,15 +168,18 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
     )
 
     spec = job.spec
+    storage = open_for(job.storage, spec)  # no device is touched until the gate opens
+    freeze_long_lived()  # TensorFlow's modules: the second call below finds little new
+    if gate is not None and not _our_turn(gate):
+        return "unused"
+    with quiet_native_stderr():  # device start-up chatter
+        _start_devices()
     devices = job.devices.trial_devices()
     prepared = prepare(
         spec, seed=job.seed, sampler_seed=job.sampler_seed, devices=devices, parallel=True
     )
     study = optuna.load_study(
-        study_name=job.study,
-        storage=open_for(job.storage, spec),
-        sampler=prepared.sampler,
-        pruner=prepared.pruner,
+        study_name=job.study, storage=storage, sampler=prepared.sampler, pruner=prepared.pruner
     )
     setup = trial_setup(spec, prepared, devices=devices, seed=job.seed)
     placement = placement_attrs(job.devices.worker, devices)
@@ -204,6 +233,16 @@ def _serve(job: WorkerJob, connection: Connection) -> str:
         if why is not None:
             logger.info("worker %d recycles: %s", job.devices.worker, why)
             return f"recycle: {why}"
+
+
+def _our_turn(gate: Connection) -> bool:
+    """Wait at the gate: True on ``"go"``; False on ``"stop"`` or when the pool has gone."""
+    try:
+        return bool(gate.recv() == "go")
+    except (EOFError, OSError):
+        return False
+    finally:
+        gate.close()
 
 
 def _start_devices() -> None:

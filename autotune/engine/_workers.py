@@ -12,6 +12,11 @@ files after every trial, and replaces a worker that
 - ran one trial longer than ``train.trial_timeout``: the pool kills it (SIGKILL) and marks the
   trial FAIL, end ``timeout`` (it counts; it is not retried).
 
+A worker about to recycle on its trial count gets its successor started ahead of time
+(``START_AHEAD``): the successor imports TensorFlow (~3 s of a ~4.4 s start here) while the
+worker runs its last trials, then waits at a gate until the worker has exited, so a recycle
+costs a device start instead of a process start. ``_worker.successor_due`` says when.
+
 Workers exchange messages with the pool over one pipe each (a shared queue could be left
 locked by a worker killed mid-write).
 """
@@ -26,7 +31,7 @@ import pickle
 import signal
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +45,7 @@ from autotune.engine._interrupts import held_interrupts
 from autotune.engine._reserve import retry, to_start
 from autotune.engine._shared import reserve_shared
 from autotune.engine._study import counted, exhausted, mark_abandoned
-from autotune.engine._worker import WorkerJob
+from autotune.engine._worker import WorkerJob, successor_due
 from autotune.spec import SpecError
 from autotune.spec._errors import Described
 from autotune.train import WorkerDevices, allow_memory_growth, cores, gpu_count, plan_workers
@@ -55,6 +60,10 @@ logger = logging.getLogger(__name__)
 
 REPLACED_AFTER = ("recycle", "died", "timeout")
 """Exit reasons after which a worker is replaced while reserved trials are left."""
+START_AHEAD = True
+"""Start a worker's successor while the worker runs its last trials (a benchmark turns it off)."""
+FIRST_STARTUP_GUESS = 5.0
+"""Seconds a worker is assumed to need to start, until one has been timed."""
 
 
 def worker_plan(spec: RunSpec, workers: int | None) -> list[WorkerDevices]:
@@ -111,6 +120,16 @@ def run_pool(study: optuna.Study, **options: Any) -> bool:
 
 
 @dataclass
+class _Successor:
+    """A worker started ahead of time, waiting at its gate to take over a slot."""
+
+    process: BaseProcess
+    connection: Connection
+    gate: Connection
+    generation: int
+
+
+@dataclass
 class _Slot:
     devices: WorkerDevices
     generation: int = -1
@@ -119,6 +138,14 @@ class _Slot:
     running: tuple[int, float] | None = None
     """(trial number, unix time it started) while the worker trains a trial."""
     exit_reason: str | None = None
+    spawned: float = 0.0
+    """``time.monotonic()`` when the current process started."""
+    started: int = 0
+    """Trials the current process has started."""
+    cycles: list[float] = field(default_factory=list)
+    """Seconds between the current process's recent trial starts."""
+    last_start: float = 0.0
+    successor: _Successor | None = None
 
 
 class Pool:
@@ -158,6 +185,8 @@ class Pool:
         self.deaths_in_a_row = 0
         self.errors: list[str] = []
         self.ended = 0
+        self.startup_seconds: float | None = None  # the slowest worker start timed so far
+        self.left: int | None = None  # trials not yet started, as last read
         self._context = mp.get_context("spawn")
 
     def run(self) -> bool:
@@ -175,23 +204,57 @@ class Pool:
         except KeyboardInterrupt:
             interrupted = True
             self._stop_all()
+        finally:
+            for slot in self.slots:
+                self._discard_successor(slot)
         mark_abandoned(self.study)
         if self.errors and self.ended == 0:
             raise RuntimeError(f"every worker failed: {self.errors[0]}")
         return interrupted
 
     def _start(self, slot: _Slot) -> None:
+        """Start the slot's next worker: its successor if one waits at the gate, else anew."""
+        successor, slot.successor = slot.successor, None
+        if successor is not None:
+            try:
+                successor.gate.send("go")
+            except OSError:  # it died at the gate: start another
+                self._stop_successor(successor)
+            else:
+                successor.gate.close()
+                self._took_over(slot, successor.process, successor.connection)
+                slot.generation = successor.generation
+                logger.info(
+                    "worker %d (pid %s, started ahead) takes over",
+                    slot.devices.worker,
+                    successor.process.pid,
+                )
+                return
         slot.generation += 1
-        worker = slot.devices.worker
+        process, receiver, _gate = self._spawn(slot.devices, slot.generation, gated=False)
+        self._took_over(slot, process, receiver)
+        logger.info(
+            "worker %d (pid %s) started on %s", slot.devices.worker, process.pid, slot.devices
+        )
+
+    def _took_over(self, slot: _Slot, process: BaseProcess, connection: Connection) -> None:
+        slot.process, slot.connection = process, connection
+        slot.running = slot.exit_reason = None
+        slot.spawned, slot.started, slot.cycles = time.monotonic(), 0, []
+
+    def _spawn(
+        self, devices: WorkerDevices, generation: int, *, gated: bool
+    ) -> tuple[BaseProcess, Connection, Connection | None]:
+        worker = devices.worker
         train = self.spec.train
         job = WorkerJob(
             spec=self.spec,
             study=self.name,
             storage=self.storage,
             seed=self.seed,
-            sampler_seed=sampler_seed(self.seed, worker, slot.generation, self.existing)
+            sampler_seed=sampler_seed(self.seed, worker, generation, self.existing)
             + self.sampler_offset,
-            devices=slot.devices,
+            devices=devices,
             deadline=self.deadline,
             directory=self.directory,
             total=self.reserved,
@@ -199,20 +262,63 @@ class Pool:
             rss_limit_mib=train.worker_rss_limit,
         )
         receiver, sender = self._context.Pipe(duplex=False)
+        gate_in, gate_out = self._context.Pipe(duplex=False) if gated else (None, None)
         process = self._context.Process(
             target=worker_process.main,
-            args=(pickle.dumps(job), slot.devices.environment(), sender),
+            args=(pickle.dumps(job), devices.environment(), sender, gate_in),
             name=f"autotune-worker-{worker}",
             daemon=True,
         )
-        with worker_process.environment(
-            slot.devices.environment()
-        ):  # in place before the child starts
+        with worker_process.environment(devices.environment()):  # in place before it starts
             process.start()
         sender.close()
-        slot.process, slot.connection = process, receiver
-        slot.running = slot.exit_reason = None
-        logger.info("worker %d (pid %s) started on %s", worker, process.pid, slot.devices)
+        if gate_in is not None:
+            gate_in.close()
+        return process, receiver, gate_out
+
+    def _start_ahead(self, slot: _Slot) -> None:
+        """Start the slot's successor now if its worker will soon recycle on its trial count."""
+        max_trials = self.spec.train.max_trials_per_worker
+        if not START_AHEAD or slot.successor is not None:
+            return
+        # self.left was read before this trial started: the study should end before the worker
+        # recycles when what is left after this trial is at most what the worker will run.
+        if self.left is not None and self.left - 1 <= max_trials - slot.started:
+            return
+        cycles = sorted(slot.cycles[-5:])
+        due = successor_due(
+            slot.started,
+            max_trials=max_trials,
+            trial_seconds=cycles[len(cycles) // 2] if cycles else None,
+            startup_seconds=self.startup_seconds or FIRST_STARTUP_GUESS,
+        )
+        if not due:
+            return
+        generation = slot.generation + 1
+        process, receiver, gate = self._spawn(slot.devices, generation, gated=True)
+        assert gate is not None
+        slot.successor = _Successor(process, receiver, gate, generation)
+        logger.info(
+            "worker %d (pid %s) started ahead for when worker pid %s recycles",
+            slot.devices.worker,
+            process.pid,
+            slot.process.pid if slot.process is not None else None,
+        )
+
+    def _discard_successor(self, slot: _Slot) -> None:
+        successor, slot.successor = slot.successor, None
+        if successor is not None:
+            with contextlib.suppress(OSError):
+                successor.gate.send("stop")
+            self._stop_successor(successor)
+
+    def _stop_successor(self, successor: _Successor) -> None:
+        successor.gate.close()
+        successor.process.join(timeout=10)
+        if successor.process.is_alive():
+            successor.process.kill()
+            successor.process.join(timeout=10)
+        successor.connection.close()
 
     def _step(self) -> None:
         live = [s.connection for s in self.slots if s.connection is not None]
@@ -241,10 +347,20 @@ class Pool:
             return
         kind = message[0]
         worker = slot.devices.worker
-        if kind == "started":
+        if kind == "ready":
+            took = time.monotonic() - slot.spawned
+            if slot.generation == 0:  # a start no gate held back: its whole length
+                self.startup_seconds = max(self.startup_seconds or 0.0, took)
+        elif kind == "started":
             _, number, devices, params, started = message
             slot.running = (number, started)
+            now = time.monotonic()
+            if slot.started:
+                slot.cycles.append(now - slot.last_start)
+            slot.last_start = now
+            slot.started += 1
             self._emit_started(number, worker, tuple(devices), params)
+            self._start_ahead(slot)
         elif kind == "ended":
             slot.running = None
             self.deaths_in_a_row = 0
@@ -270,6 +386,8 @@ class Pool:
         slot.process = None
         if self._replace(reason):
             self._start(slot)
+        else:
+            self._discard_successor(slot)
 
     def _replace(self, reason: str) -> bool:
         if not reason.startswith(REPLACED_AFTER):
@@ -318,6 +436,8 @@ class Pool:
         slot.process = None
         if self._replace("timeout"):
             self._start(slot)
+        else:
+            self._discard_successor(slot)
 
     def _drain(self, slot: _Slot) -> None:
         while slot.connection is not None:
@@ -341,6 +461,8 @@ class Pool:
 
     def _stop_all(self) -> None:
         """Ctrl-C: let each worker record its trial as interrupted, then collect them."""
+        for slot in self.slots:
+            self._discard_successor(slot)
         for slot in self.slots:
             if slot.process is not None and slot.process.pid is not None:
                 with contextlib.suppress(ProcessLookupError):
@@ -380,6 +502,7 @@ class Pool:
         from autotune.engine._run import TrialEvent
 
         trials = self.study.get_trials(deepcopy=False)
+        self.left = to_start(trials, self.reserved)
         frozen = trials[number]
         ranked = self.write(trials)
         saving = {slot.running[0] for slot in self.slots if slot.running is not None}

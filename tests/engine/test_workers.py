@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import psutil
 import pytest
 from optuna.trial import TrialState
 
@@ -19,6 +21,15 @@ from tests.engine.conftest import start_cli, wait_for_running_trial
 pytestmark = pytest.mark.slow
 
 SMALL = {"data": {"train_size": 200, "validation_size": 100, "test": False}}
+
+
+def _worker_processes() -> list[psutil.Process]:
+    """This test process's worker processes still alive (not the resource tracker)."""
+    return [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if child.is_running() and "spawn_main" in " ".join(child.cmdline())
+    ]
 
 
 def _study(report: Any) -> optuna.Study:
@@ -154,14 +165,20 @@ def test_workers_recycle_at_the_rss_limit(tmp_path: Path, run_file: Callable[...
 
 
 def test_worker_memory_stays_bounded_over_a_longer_study(
-    tmp_path: Path, run_file: Callable[..., Path]
+    tmp_path: Path, run_file: Callable[..., Path], caplog: pytest.LogCaptureFixture
 ) -> None:
     path = run_file(
         **SMALL,
         train={"epochs": 1, "max_trials_per_worker": 3},
         search={"sampler": "random", "pruner": "none", "trials": 9},
     )
-    report = run(load_run_file(path), RunOptions(results_dir=tmp_path / "out", workers=1))
+    with caplog.at_level(logging.INFO, logger="autotune.engine._workers"):
+        report = run(load_run_file(path), RunOptions(results_dir=tmp_path / "out", workers=1))
+    # Each replacement was started while its predecessor ran, and took over when it exited.
+    log = caplog.text
+    assert log.count("started ahead for when worker") == 2, log
+    assert log.count("started ahead) takes over") == 2, log
+    assert not _worker_processes()
     trials = _study(report).trials
     assert counted(trials) == 9
     pids = [t.user_attrs["owner"]["pid"] for t in trials]
@@ -207,3 +224,36 @@ def test_the_budget_stops_every_workers_trial_with_its_results(
         assert trial.state == TrialState.PRUNED and trial.user_attrs["end"] == "deadline"
         assert trial.user_attrs["epochs"] >= 1 and trial.intermediate_values
     assert report.done == len(ran) < 4
+
+
+def test_a_worker_started_ahead_waits_at_its_gate_and_leaves_when_not_needed(
+    tmp_path: Path, run_file: Callable[..., Path]
+) -> None:
+    from autotune.engine._workers import Pool, worker_plan
+
+    spec = load_run_file(run_file(**SMALL, search={"trials": 2}))
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name="gate", storage=url)
+    plan = worker_plan(spec, 1)
+    pool = Pool(
+        study,
+        spec=spec,
+        name="gate",
+        storage=url,
+        total=2,
+        seed=0,
+        plan=plan,
+        deadline=None,
+        directory=tmp_path,
+        on_event=None,
+        write=lambda trials: [],
+    )
+    process, messages, gate = pool._spawn(plan[0], 1, gated=True)
+    assert gate is not None
+    # At the gate it has run no trial and said nothing (its "ready" comes after the gate).
+    assert not messages.poll(8.0)
+    gate.send("stop")
+    assert messages.recv() == ("exit", "unused")
+    process.join(timeout=30)
+    assert process.exitcode == 0
+    assert study.trials == []

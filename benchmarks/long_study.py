@@ -1,0 +1,150 @@
+"""Trials per minute over a long study of tiny trials: what scales with the study's length.
+
+Two costs grew with a study's length and are compared here with and without their fix, in
+the same run (interleaved, medians over ``--repeats``):
+
+- **Worker recycling.** A worker is replaced after ``train.max_trials_per_worker`` trials (50 by
+  default), and a fresh process spent ~4.4 s here importing TensorFlow before its first trial.
+  ``1 worker, started ahead`` (the default) starts the successor while the worker runs its last
+  trials (``autotune.engine._workers.START_AHEAD``); ``1 worker, started on exit`` starts it
+  when the worker has exited, as before.
+- **Reserved tickets.** Optuna's RDB storage re-reads every WAITING trial on each read of the
+  study. ``in-process, 16 tickets`` (the default) holds at most 16 reserved trials at a time;
+  ``in-process, all tickets`` reserves the whole total up front, as before. (The window is
+  compared in-process because worker processes cannot be handed another window.)
+
+Throughput is trials / (last trial's end - first trial's start), from the study's timestamps.
+
+    python benchmarks/long_study.py              # 300 trials x 1 epoch, 3 repeats
+    python benchmarks/long_study.py --smoke      # seconds; what the test runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.workers import run_file
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CONFIGS: dict[str, dict[str, Any]] = {
+    "1 worker, started ahead": {"workers": 1, "ahead": True},
+    "1 worker, started on exit": {"workers": 1, "ahead": False},
+    "in-process, 16 tickets": {"workers": None, "window": None},
+    "in-process, all tickets": {"workers": None, "window": 10**9},
+}
+PAIRS = {
+    "recycling: started ahead / on exit": ("1 worker, started ahead", "1 worker, started on exit"),
+    "tickets: 16 / all up front": ("in-process, 16 tickets", "in-process, all tickets"),
+}
+
+
+def measure(config: dict[str, Any], trials: int, epochs: int, per_worker: int) -> dict[str, Any]:
+    import optuna
+
+    from autotune.engine import RunOptions, _shared, _workers, run
+    from autotune.spec import load_run_mapping
+
+    document = run_file(trials, epochs)
+    document["train"]["max_trials_per_worker"] = per_worker
+    spec = load_run_mapping(document)
+    saved = _workers.START_AHEAD, _shared.WINDOW
+    _workers.START_AHEAD = config.get("ahead", True)
+    _shared.WINDOW = config.get("window") or saved[1]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
+            options = RunOptions(results_dir=Path(tmp), workers=config["workers"], seed=0)
+            report = run(spec, options)
+            wall = time.perf_counter() - started
+            done = optuna.load_study(study_name="bench", storage=report.storage).trials
+    finally:
+        _workers.START_AHEAD, _shared.WINDOW = saved
+    first = min(t.datetime_start for t in done if t.datetime_start)
+    last = max(t.datetime_complete for t in done if t.datetime_complete)
+    span = (last - first).total_seconds()
+    return {
+        "trials": len(done),
+        "complete": sum(t.state.name == "COMPLETE" for t in done),
+        "span_seconds": span,
+        "wall_seconds": wall,
+        "trials_per_minute": 60.0 * len(done) / span,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=300)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--per-worker", type=int, default=50, help="max_trials_per_worker")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="6 trials, 3 per worker, 1 repeat")
+    parser.add_argument("--out", type=Path, default=RESULTS / "long_study.json")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.trials, args.per_worker, args.repeats = 6, 3, 1
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for _ in range(args.repeats):
+        for name, config in CONFIGS.items():  # interleaved, so load changes hit all alike
+            result = measure(config, args.trials, args.epochs, args.per_worker)
+            rows.setdefault(name, []).append(result)
+    summary = {
+        name: {
+            "median_trials_per_minute": statistics.median(r["trials_per_minute"] for r in runs),
+            "median_wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
+            "runs": runs,
+        }
+        for name, runs in rows.items()
+    }
+    ratios = {
+        label: summary[new]["median_trials_per_minute"] / summary[old]["median_trials_per_minute"]
+        for label, (new, old) in PAIRS.items()
+    }
+    print(
+        f"{args.trials} trials x {args.epochs} epoch(s), max_trials_per_worker "
+        f"{args.per_worker}, {args.repeats} repeats, {os.cpu_count()} CPUs "
+        f"({platform.processor() or platform.machine()})"
+    )
+    print(f"{'configuration':28} {'trials/min':>11} {'run seconds':>12}")
+    for name, row in summary.items():
+        print(
+            f"{name:28} {row['median_trials_per_minute']:11.1f} {row['median_wall_seconds']:12.1f}"
+        )
+    for label, ratio in ratios.items():
+        print(f"{label}: {ratio:.2f}x")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {
+                "argv": sys.argv[1:],
+                "cpus": os.cpu_count(),
+                "load_average_at_end": os.getloadavg(),
+                "ratios": ratios,
+                "configurations": summary,
+            },
+            indent=2,
+        )
+    )
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
