@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing as mp
 import os
-import pickle
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -36,16 +34,15 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import optuna
 from optuna.trial import TrialState
 
-from autotune import _worker_process as worker_process
 from autotune.engine._interrupts import held_interrupts
 from autotune.engine._reserve import retry, to_start
 from autotune.engine._shared import reserve_shared
+from autotune.engine._spawn import Spawner, Successor
 from autotune.engine._study import counted, exhausted, mark_abandoned
-from autotune.engine._worker import WorkerJob, successor_due
+from autotune.engine._worker import successor_due
 from autotune.spec import SpecError
 from autotune.spec._errors import Described
 from autotune.train import WorkerDevices, allow_memory_growth, cores, gpu_count, plan_workers
@@ -103,30 +100,9 @@ def worker_plan(spec: RunSpec, workers: int | None) -> list[WorkerDevices]:
     return plan
 
 
-def sampler_seed(seed: int, worker: int, generation: int, existing: int) -> int:
-    """A worker's sampler seed: distinct per worker, per replacement and per resume.
-
-    Example:
-        >>> sampler_seed(0, 1, 0, 0) != sampler_seed(0, 2, 0, 0)
-        True
-    """
-    state = np.random.SeedSequence([seed, worker, generation, existing]).generate_state(1)
-    return int(state[0])
-
-
 def run_pool(study: optuna.Study, **options: Any) -> bool:
     """Run a study's reserved trials in worker processes (see ``Pool``); True after Ctrl-C."""
     return Pool(study, **options).run()
-
-
-@dataclass
-class _Successor:
-    """A worker started ahead of time, waiting at its gate to take over a slot."""
-
-    process: BaseProcess
-    connection: Connection
-    gate: Connection
-    generation: int
 
 
 @dataclass
@@ -145,7 +121,7 @@ class _Slot:
     cycles: list[float] = field(default_factory=list)
     """Seconds between the current process's recent trial starts."""
     last_start: float = 0.0
-    successor: _Successor | None = None
+    successor: Successor | None = None
 
 
 class Pool:
@@ -170,24 +146,29 @@ class Pool:
     ) -> None:
         self.study = study
         self.spec = spec
-        self.name = name
-        self.storage = storage
         self.total = total
         self.reserved = total if reserved is None else reserved  # fewer for a small grid
-        self.seed = seed
         self.deadline = deadline
         self.directory = directory
         self.on_event = on_event
         self.write = write
-        self.sampler_offset = sampler_offset  # differs between machines sharing a study
         self.slots = [_Slot(devices) for devices in plan]
-        self.existing = len(study.get_trials(deepcopy=False))
+        self.spawner = Spawner(
+            spec=spec,
+            study=name,
+            storage=storage,
+            seed=seed,
+            existing=len(study.get_trials(deepcopy=False)),
+            sampler_offset=sampler_offset,
+            deadline=deadline,
+            directory=directory,
+            total=self.reserved,
+        )
         self.deaths_in_a_row = 0
         self.errors: list[str] = []
         self.ended = 0
         self.startup_seconds: float | None = None  # the slowest worker start timed so far
         self.left: int | None = None  # trials not yet started, as last read
-        self._context = mp.get_context("spawn")
 
     def run(self) -> bool:
         """Run until no reserved trial is left (or the budget, the grid or Ctrl-C ends the run).
@@ -219,7 +200,7 @@ class Pool:
             try:
                 successor.gate.send("go")
             except OSError:  # it died at the gate: start another
-                self._stop_successor(successor)
+                successor.stop()
             else:
                 successor.gate.close()
                 self._took_over(slot, successor.process, successor.connection)
@@ -231,7 +212,7 @@ class Pool:
                 )
                 return
         slot.generation += 1
-        process, receiver, _gate = self._spawn(slot.devices, slot.generation, gated=False)
+        process, receiver, _gate = self.spawner.start(slot.devices, slot.generation, gated=False)
         self._took_over(slot, process, receiver)
         logger.info(
             "worker %d (pid %s) started on %s", slot.devices.worker, process.pid, slot.devices
@@ -241,40 +222,6 @@ class Pool:
         slot.process, slot.connection = process, connection
         slot.running = slot.exit_reason = None
         slot.spawned, slot.started, slot.cycles = time.monotonic(), 0, []
-
-    def _spawn(
-        self, devices: WorkerDevices, generation: int, *, gated: bool
-    ) -> tuple[BaseProcess, Connection, Connection | None]:
-        worker = devices.worker
-        train = self.spec.train
-        job = WorkerJob(
-            spec=self.spec,
-            study=self.name,
-            storage=self.storage,
-            seed=self.seed,
-            sampler_seed=sampler_seed(self.seed, worker, generation, self.existing)
-            + self.sampler_offset,
-            devices=devices,
-            deadline=self.deadline,
-            directory=self.directory,
-            total=self.reserved,
-            max_trials=train.max_trials_per_worker,
-            rss_limit_mib=train.worker_rss_limit,
-        )
-        receiver, sender = self._context.Pipe(duplex=False)
-        gate_in, gate_out = self._context.Pipe(duplex=False) if gated else (None, None)
-        process = self._context.Process(
-            target=worker_process.main,
-            args=(pickle.dumps(job), devices.environment(), sender, gate_in),
-            name=f"autotune-worker-{worker}",
-            daemon=True,
-        )
-        with worker_process.environment(devices.environment()):  # in place before it starts
-            process.start()
-        sender.close()
-        if gate_in is not None:
-            gate_in.close()
-        return process, receiver, gate_out
 
     def _start_ahead(self, slot: _Slot) -> None:
         """Start the slot's successor now if its worker will soon recycle on its trial count."""
@@ -295,9 +242,9 @@ class Pool:
         if not due:
             return
         generation = slot.generation + 1
-        process, receiver, gate = self._spawn(slot.devices, generation, gated=True)
+        process, receiver, gate = self.spawner.start(slot.devices, generation, gated=True)
         assert gate is not None
-        slot.successor = _Successor(process, receiver, gate, generation)
+        slot.successor = Successor(process, receiver, gate, generation)
         logger.info(
             "worker %d (pid %s) started ahead for when worker pid %s recycles",
             slot.devices.worker,
@@ -308,17 +255,7 @@ class Pool:
     def _discard_successor(self, slot: _Slot) -> None:
         successor, slot.successor = slot.successor, None
         if successor is not None:
-            with contextlib.suppress(OSError):
-                successor.gate.send("stop")
-            self._stop_successor(successor)
-
-    def _stop_successor(self, successor: _Successor) -> None:
-        successor.gate.close()
-        successor.process.join(timeout=10)
-        if successor.process.is_alive():
-            successor.process.kill()
-            successor.process.join(timeout=10)
-        successor.connection.close()
+            successor.stop()
 
     def _step(self) -> None:
         live = [s.connection for s in self.slots if s.connection is not None]

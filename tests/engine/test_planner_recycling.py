@@ -6,8 +6,8 @@ import optuna
 from optuna.trial import TrialState
 
 from autotune.engine._planner import can_start, expected_seconds
-from autotune.engine._worker import should_recycle
-from autotune.engine._workers import sampler_seed
+from autotune.engine._spawn import sampler_seed
+from autotune.engine._worker import should_recycle, successor_due
 
 
 def _trial(state: TrialState, seconds: float) -> optuna.trial.FrozenTrial:
@@ -47,3 +47,17 @@ def test_worker_sampler_seeds_differ_per_worker_replacement_and_resume() -> None
     seeds = {sampler_seed(0, w, g, e) for w in (1, 2) for g in (0, 1) for e in (0, 6)}
     assert len(seeds) == 8
     assert sampler_seed(3, 1, 0, 0) == sampler_seed(3, 1, 0, 0)
+
+
+def test_a_successor_starts_when_the_trials_left_take_about_two_start_ups() -> None:
+    # 0.1 s trials, 4 s to start a worker: due once at most 80 trials are left (this one too).
+    due = [
+        successor_due(n, max_trials=100, trial_seconds=0.1, startup_seconds=4.0)
+        for n in (20, 21, 22)
+    ]
+    assert due == [False, True, True]
+    # Long trials: only at the last one; unknown length: only at the last one.
+    assert not successor_due(49, max_trials=50, trial_seconds=60.0, startup_seconds=4.0)
+    assert successor_due(50, max_trials=50, trial_seconds=60.0, startup_seconds=4.0)
+    assert not successor_due(2, max_trials=3, trial_seconds=None, startup_seconds=4.0)
+    assert successor_due(3, max_trials=3, trial_seconds=None, startup_seconds=4.0)

@@ -248,7 +248,7 @@ def test_a_worker_started_ahead_waits_at_its_gate_and_leaves_when_not_needed(
         on_event=None,
         write=lambda trials: [],
     )
-    process, messages, gate = pool._spawn(plan[0], 1, gated=True)
+    process, messages, gate = pool.spawner.start(plan[0], 1, gated=True)
     assert gate is not None
     # At the gate it has run no trial and said nothing (its "ready" comes after the gate).
     assert not messages.poll(8.0)
