@@ -55,7 +55,12 @@ def main(job: bytes, environment: dict[str, str], connection: Any, gate: Any = N
     """Set the worker's environment, load the job (this imports TensorFlow) and serve;
     ``gate``: see ``autotune.engine._worker`` (a worker started ahead of time)."""
     os.environ.update(environment)
-    with quiet_native_stderr():
-        loaded = pickle.loads(job)
-        from autotune.engine._worker import worker_main
+    try:
+        with quiet_native_stderr():
+            loaded = pickle.loads(job)
+            from autotune.engine._worker import worker_main
+    except KeyboardInterrupt:  # Ctrl-C while TensorFlow loads: no trial has started
+        connection.send(("exit", "interrupted"))
+        connection.close()
+        return
     worker_main(loaded, connection, gate)

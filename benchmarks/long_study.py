@@ -25,10 +25,7 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
-import tempfile
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -36,7 +33,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.workers import run_file
+from benchmarks.workers import run_file, summarize, throughput
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CONFIGS: dict[str, dict[str, Any]] = {
@@ -52,36 +49,18 @@ PAIRS = {
 
 
 def measure(config: dict[str, Any], trials: int, epochs: int, per_worker: int) -> dict[str, Any]:
-    import optuna
-
-    from autotune.engine import RunOptions, _shared, _workers, run
+    from autotune.engine import _shared, _workers
     from autotune.spec import load_run_mapping
 
     document = run_file(trials, epochs)
     document["train"]["max_trials_per_worker"] = per_worker
-    spec = load_run_mapping(document)
     saved = _workers.START_AHEAD, _shared.WINDOW
     _workers.START_AHEAD = config.get("ahead", True)
     _shared.WINDOW = config.get("window") or saved[1]
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            started = time.perf_counter()
-            options = RunOptions(results_dir=Path(tmp), workers=config["workers"], seed=0)
-            report = run(spec, options)
-            wall = time.perf_counter() - started
-            done = optuna.load_study(study_name="bench", storage=report.storage).trials
+        return throughput(load_run_mapping(document), config["workers"], seed=0)
     finally:
         _workers.START_AHEAD, _shared.WINDOW = saved
-    first = min(t.datetime_start for t in done if t.datetime_start)
-    last = max(t.datetime_complete for t in done if t.datetime_complete)
-    span = (last - first).total_seconds()
-    return {
-        "trials": len(done),
-        "complete": sum(t.state.name == "COMPLETE" for t in done),
-        "span_seconds": span,
-        "wall_seconds": wall,
-        "trials_per_minute": 60.0 * len(done) / span,
-    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,14 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, config in CONFIGS.items():  # interleaved, so load changes hit all alike
             result = measure(config, args.trials, args.epochs, args.per_worker)
             rows.setdefault(name, []).append(result)
-    summary = {
-        name: {
-            "median_trials_per_minute": statistics.median(r["trials_per_minute"] for r in runs),
-            "median_wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
-            "runs": runs,
-        }
-        for name, runs in rows.items()
-    }
+    summary = summarize(rows)
     ratios = {
         label: summary[new]["median_trials_per_minute"] / summary[old]["median_trials_per_minute"]
         for label, (new, old) in PAIRS.items()

@@ -51,12 +51,18 @@ def run_file(trials: int, epochs: int) -> dict[str, Any]:
 
 
 def measure(workers: int | None, trials: int, epochs: int, seed: int) -> dict[str, Any]:
+    from autotune.spec import load_run_mapping
+
+    return throughput(load_run_mapping(run_file(trials, epochs)), workers, seed)
+
+
+def throughput(spec: Any, workers: int | None, seed: int) -> dict[str, Any]:
+    """Run ``spec`` (study "bench") from scratch in a temporary folder: its trials per minute
+    between the first trial's start and the last one's end, and the run's wall seconds."""
     import optuna
 
     from autotune.engine import RunOptions, run
-    from autotune.spec import load_run_mapping
 
-    spec = load_run_mapping(run_file(trials, epochs))
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         report = run(spec, RunOptions(results_dir=Path(tmp), workers=workers, seed=seed))
@@ -71,6 +77,18 @@ def measure(workers: int | None, trials: int, epochs: int, seed: int) -> dict[st
         "span_seconds": span,
         "wall_seconds": wall,
         "trials_per_minute": 60.0 * len(done) / span,
+    }
+
+
+def summarize(rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Each configuration's median trials per minute and wall seconds, with its runs."""
+    return {
+        name: {
+            "median_trials_per_minute": statistics.median(r["trials_per_minute"] for r in runs),
+            "median_wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
+            "runs": runs,
+        }
+        for name, runs in rows.items()
     }
 
 
@@ -93,14 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     for repeat in range(args.repeats):
         for name, workers in CONFIGS.items():  # interleaved, so load changes hit all alike
             rows.setdefault(name, []).append(measure(workers, args.trials, args.epochs, repeat))
-    summary = {
-        name: {
-            "median_trials_per_minute": statistics.median(r["trials_per_minute"] for r in runs),
-            "median_wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
-            "runs": runs,
-        }
-        for name, runs in rows.items()
-    }
+    summary = summarize(rows)
     one = summary["1 worker"]["median_trials_per_minute"]
     two = summary["2 workers"]["median_trials_per_minute"]
     ratio = two / one if one else float("nan")

@@ -115,7 +115,9 @@ class _Slot:
     """(trial number, unix time it started) while the worker trains a trial."""
     exit_reason: str | None = None
     spawned: float = 0.0
-    """``time.monotonic()`` when the current process started."""
+    """``time.monotonic()`` when the current process started (or took over, if ``ahead``)."""
+    ahead: bool = False
+    """Whether the current process was started ahead of time (``START_AHEAD``)."""
     started: int = 0
     """Trials the current process has started."""
     cycles: list[float] = field(default_factory=list)
@@ -203,7 +205,7 @@ class Pool:
                 successor.stop()
             else:
                 successor.gate.close()
-                self._took_over(slot, successor.process, successor.connection)
+                self._took_over(slot, successor.process, successor.connection, ahead=True)
                 slot.generation = successor.generation
                 logger.info(
                     "worker %d (pid %s, started ahead) takes over",
@@ -213,15 +215,17 @@ class Pool:
                 return
         slot.generation += 1
         process, receiver, _gate = self.spawner.start(slot.devices, slot.generation, gated=False)
-        self._took_over(slot, process, receiver)
+        self._took_over(slot, process, receiver, ahead=False)
         logger.info(
             "worker %d (pid %s) started on %s", slot.devices.worker, process.pid, slot.devices
         )
 
-    def _took_over(self, slot: _Slot, process: BaseProcess, connection: Connection) -> None:
+    def _took_over(
+        self, slot: _Slot, process: BaseProcess, connection: Connection, *, ahead: bool
+    ) -> None:
         slot.process, slot.connection = process, connection
         slot.running = slot.exit_reason = None
-        slot.spawned, slot.started, slot.cycles = time.monotonic(), 0, []
+        slot.spawned, slot.ahead, slot.started, slot.cycles = time.monotonic(), ahead, 0, []
 
     def _start_ahead(self, slot: _Slot) -> None:
         """Start the slot's successor now if its worker will soon recycle on its trial count."""
@@ -286,7 +290,7 @@ class Pool:
         worker = slot.devices.worker
         if kind == "ready":
             took = time.monotonic() - slot.spawned
-            if slot.generation == 0:  # a start no gate held back: its whole length
+            if not slot.ahead:  # a start no gate held back: its whole length
                 self.startup_seconds = max(self.startup_seconds or 0.0, took)
         elif kind == "started":
             _, number, devices, params, started = message
