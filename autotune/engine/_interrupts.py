@@ -7,6 +7,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from autotune._stop import clear_stop, request_stop
+
 
 class _Held:
     """Whether a Ctrl-C arrived while interrupts were held."""
@@ -50,10 +52,13 @@ def noted_interrupts() -> Iterator[_Held]:
 
     def interrupt(signum: int, frame: object) -> None:
         noted.hit = True
+        request_stop()  # seen by the training loop even if the exception below is dropped
         raise KeyboardInterrupt
 
+    clear_stop()
     previous = signal.signal(signal.SIGINT, interrupt)
     try:
         yield noted
     finally:
         signal.signal(signal.SIGINT, previous)
+        clear_stop()  # the request was for this block's trial only

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
+from autotune._stop import request_stop
+
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
@@ -225,7 +227,7 @@ def _serve(job: WorkerJob, connection: Connection, gate: Connection | None) -> s
             release_memory(since=baseline, collect=not result.extras.get("reused_compiled"))
         connection.send(("ended", trial.number))
         ran += 1
-        if held or held_late or result.end == "interrupted":
+        if held or held_late or _CTRL_C.hit:
             return "interrupted"
         why = should_recycle(
             ran, rss_mib(), max_trials=job.max_trials, rss_limit_mib=job.rss_limit_mib
@@ -281,6 +283,7 @@ def _first_interrupt_only() -> None:
 
     def interrupt(signum: int, frame: object) -> None:
         _CTRL_C.hit = True
+        request_stop()  # seen by the training loop even if the exception below is dropped
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise KeyboardInterrupt
 

@@ -13,12 +13,15 @@ from typing import Any
 
 import keras
 
+from autotune._stop import stop_requested
+
 Reporter = Callable[[int, float], bool]
 """``report(epoch, val_accuracy) -> prune?``: called after every epoch (epoch counts from 1)."""
 
 
 class TrialMonitor(keras.callbacks.Callback):
-    """Times epochs, reports validation accuracy, and stops on prune, deadline or NaN loss.
+    """Times epochs, reports validation accuracy, and stops on prune, deadline, NaN loss or
+    a stop request (Ctrl-C, see ``request_stop``).
 
     Args:
         started_at: ``time.perf_counter()`` when the trial started; curve times are relative to it.
@@ -61,6 +64,8 @@ class TrialMonitor(keras.callbacks.Callback):
         self._train_phase_end = None
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if stop_requested():
+            self._stop("interrupted")
         if self._deadline is not None and time.perf_counter() >= self._deadline:
             self._stop("deadline")
         loss = (logs or {}).get("loss")
@@ -80,7 +85,7 @@ class TrialMonitor(keras.callbacks.Callback):
         if loss is not None and not math.isfinite(float(loss)):
             self._stop("nan")
             return
-        if self.stopped in ("deadline", "nan"):
+        if self.stopped in ("deadline", "nan", "interrupted"):
             # The epoch was cut short; its numbers describe a partial epoch.
             return
         accuracy = logs.get(self._monitor)

@@ -191,6 +191,8 @@ def fit(
         reason = "the study's time budget ran out"
     elif end == "pruned":
         reason = f"pruned after epoch {len(monitor.curve)}"
+    elif end == "interrupted":
+        reason = "stopped by Ctrl-C"
     extras["strategy"] = strategy_name
     result = _measure(monitor, started, train_examples, devices, end, reason, extras)
     return TrainOutcome(result=result, model=model)

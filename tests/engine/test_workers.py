@@ -194,7 +194,8 @@ def test_worker_memory_stays_bounded_over_a_longer_study(
 def test_ctrl_c_stops_every_worker_records_their_trials_and_exits_130(
     tmp_path: Path, run_file: Callable[..., Path]
 ) -> None:
-    path = run_file(**SMALL, train={"epochs": 400}, search={"trials": 4})
+    # Long enough (minutes) that no trial can finish on its own between the poll and Ctrl-C.
+    path = run_file(**SMALL, train={"epochs": 10000}, search={"trials": 4})
     db = tmp_path / "out" / "tiny" / "study.db"
     process = start_cli("run", str(path), "--results-dir", "out", "--workers", "2", cwd=tmp_path)
     try:
