@@ -22,7 +22,6 @@ Throughput is trials / (last trial's end - first trial's start), from the study'
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -33,7 +32,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.workers import run_file, summarize, throughput
+from benchmarks.workers import print_table, run_file, save, summarize, throughput
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CONFIGS: dict[str, dict[str, Any]] = {
@@ -94,26 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.per_worker}, {args.repeats} repeats, {os.cpu_count()} CPUs "
         f"({platform.processor() or platform.machine()})"
     )
-    print(f"{'configuration':28} {'trials/min':>11} {'run seconds':>12}")
-    for name, row in summary.items():
-        print(
-            f"{name:28} {row['median_trials_per_minute']:11.1f} {row['median_wall_seconds']:12.1f}"
-        )
+    print_table(summary)
     for label, ratio in ratios.items():
         print(f"{label}: {ratio:.2f}x")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
-            {
-                "argv": sys.argv[1:],
-                "cpus": os.cpu_count(),
-                "load_average_at_end": os.getloadavg(),
-                "ratios": ratios,
-                "configurations": summary,
-            },
-            indent=2,
-        )
-    )
+    save(args.out, summary, ratios=ratios)
     print(f"wrote {args.out}")
     return 0
 

@@ -92,6 +92,28 @@ def summarize(rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     }
 
 
+def print_table(summary: dict[str, Any]) -> None:
+    """Each configuration's median trials per minute and run seconds, a line each."""
+    width = max(len("configuration"), *(len(name) for name in summary))
+    print(f"{'configuration':{width}} {'trials/min':>11} {'run seconds':>12}")
+    for name, row in summary.items():
+        tpm, wall = row["median_trials_per_minute"], row["median_wall_seconds"]
+        print(f"{name:{width}} {tpm:11.1f} {wall:12.1f}")
+
+
+def save(out: Path, summary: dict[str, Any], **fields: Any) -> None:
+    """Write the summary as JSON with the command line, the CPUs, the load and ``fields``."""
+    document = {
+        "argv": sys.argv[1:],
+        "cpus": os.cpu_count(),
+        "load_average_at_end": os.getloadavg(),
+        **fields,
+        "configurations": summary,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(document, indent=2))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=48)
@@ -119,26 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.trials} trials x {args.epochs} epochs, {args.repeats} repeats, "
         f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()})"
     )
-    print(f"{'configuration':14} {'trials/min':>11} {'run seconds':>12}")
-    for name, row in summary.items():
-        print(
-            f"{name:14} {row['median_trials_per_minute']:11.1f} {row['median_wall_seconds']:12.1f}"
-        )
+    print_table(summary)
     print(f"2 workers / 1 worker: {ratio:.2f}x")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    load = os.getloadavg()
-    args.out.write_text(
-        json.dumps(
-            {
-                "argv": sys.argv[1:],
-                "cpus": os.cpu_count(),
-                "load_average_at_end": load,
-                "ratio_2_over_1": ratio,
-                "configurations": summary,
-            },
-            indent=2,
-        )
-    )
+    save(args.out, summary, ratio_2_over_1=ratio)
     print(f"wrote {args.out}")
     return 0
 
