@@ -227,7 +227,7 @@ def _serve(job: WorkerJob, connection: Connection, gate: Connection | None) -> s
             release_memory(since=baseline, collect=not result.extras.get("reused_compiled"))
         connection.send(("ended", trial.number))
         ran += 1
-        if held or held_late or _CTRL_C.hit:
+        if held or held_late or _CTRL_C.hit or result.end == "interrupted":
             return "interrupted"
         why = should_recycle(
             ran, rss_mib(), max_trials=job.max_trials, rss_limit_mib=job.rss_limit_mib
