@@ -196,6 +196,7 @@ def _outcome(
             "pruned": f"pruned after epoch {len(ctx.curve())}",
             "deadline": "the study's time budget ran out",
             "nan": "the training loss became NaN or infinite",
+            "interrupted": "stopped by Ctrl-C",
         }.get(end, end)
     curve = ctx.curve()
     accuracy = read.accuracy

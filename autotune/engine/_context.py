@@ -11,6 +11,8 @@ import math
 import time
 from typing import TYPE_CHECKING, Any
 
+from autotune._stop import stop_requested
+
 if TYPE_CHECKING:
     import keras
     import optuna
@@ -94,11 +96,15 @@ class TrialContext:
     def report(self, value: float, step: int) -> bool:
         """Report an intermediate value (``step`` counts epochs from 1); True means stop now.
 
-        It is True when the pruner prunes the trial or the study's time budget has run out;
+        It is True when the pruner prunes the trial, the study's time budget has run out or
+        Ctrl-C stopped the run;
         return from the objective (or raise ``optuna.TrialPruned``) and the trial ends as
         pruned, or at the deadline, whatever the objective returns.
         """
         self._manual.append((time.perf_counter() - self._started_at, float(value)))
+        if stop_requested():  # Ctrl-C, even one Python dropped in a finalizer
+            self._stopped = self._stopped or "interrupted"
+            return True
         if self._prune and math.isfinite(value):
             self._trial.report(float(value), step)
             if self._trial.should_prune():

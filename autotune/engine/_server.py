@@ -309,6 +309,14 @@ def _beat(storage: ResilientRDBStorage, trial_id: int, stop: threading.Event) ->
             return
 
 
+def stale_trial_ids(study: optuna.Study) -> list[int]:
+    """The ids of running trials whose worker stopped sending heartbeats (none off a server)."""
+    beating = server_of(study)
+    if beating is None:
+        return []
+    return list(beating._get_stale_trial_ids(beating.get_study_id_from_name(study.study_name)))
+
+
 def fail_stale_trials(study: optuna.Study) -> list[int]:
     """Mark FAIL every running trial whose worker stopped sending heartbeats, and queue its
     configuration again.

@@ -20,10 +20,11 @@ import optuna
 from optuna.trial import TrialState
 
 from autotune.engine._objective import record
-from autotune.engine._reserve import WINDOW, pop, reserved, tickets
+from autotune.engine._reserve import WINDOW, pop, reserved, retry, tickets
 from autotune.engine._server import (
     fail_stale_trials,
     server_of,
+    stale_trial_ids,
     with_reconnect,
 )
 from autotune.engine._storage import local_sqlite, local_study_lock
@@ -35,6 +36,10 @@ logger = logging.getLogger(__name__)
 
 TOTAL_ATTR = "autotune:total"
 """Study user attr: the study-wide total the workers last reserved (``--trials``)."""
+
+
+_LOCKING_DIALECTS = ("postgresql", "mysql", "mariadb")
+"""Database servers whose study lock (``study_lock``) really locks."""
 
 
 def _lock_key(name: str) -> int:
@@ -58,16 +63,16 @@ def study_lock(storage: str | optuna.storages.BaseStorage, name: str) -> Iterato
     import sqlalchemy
 
     dialect = server.engine.dialect.name
-    if dialect == "postgresql":
-        take, give = "SELECT pg_advisory_lock(:key)", "SELECT pg_advisory_unlock(:key)"
-        key: int | str = _lock_key(name)
-    elif dialect in ("mysql", "mariadb"):
-        take, give = "SELECT GET_LOCK(:key, -1)", "SELECT RELEASE_LOCK(:key)"
-        key = f"autotune:{name}"[:64]
-    else:
+    if dialect not in _LOCKING_DIALECTS:
         logger.warning("no study lock on %s: start workers one at a time", dialect)
         yield
         return
+    if dialect == "postgresql":
+        take, give = "SELECT pg_advisory_lock(:key)", "SELECT pg_advisory_unlock(:key)"
+        key: int | str = _lock_key(name)
+    else:
+        take, give = "SELECT GET_LOCK(:key, -1)", "SELECT RELEASE_LOCK(:key)"
+        key = f"autotune:{name}"[:64]
 
     def connect() -> sqlalchemy.engine.Connection:
         connection = server.engine.connect()
@@ -101,7 +106,10 @@ def _window(study: optuna.Study) -> int | None:
     """The ticket window of a study's storage: where a lock keeps top-ups of several processes
     apart (database server, local SQLite) or one process holds the study (in memory)."""
     storage = getattr(study._storage, "_backend", study._storage)
-    if server_of(study) is not None or local_sqlite(storage) is not None:
+    server = server_of(study)
+    if server is not None:  # without a lock, two processes topping up at once could overshoot
+        return WINDOW if server.engine.dialect.name in _LOCKING_DIALECTS else None
+    if local_sqlite(storage) is not None:
         return WINDOW
     return WINDOW if isinstance(storage, optuna.storages.InMemoryStorage) else None
 
@@ -159,10 +167,31 @@ def _check_stale(study: optuna.Study, *, always: bool = False) -> None:
     ):
         return
     _last_check[study.study_name] = now
-    if fail_stale_trials(study):
-        total = study.user_attrs.get(TOTAL_ATTR)
-        if isinstance(total, int):
-            reserve_shared(study, total)
+    if not stale_trial_ids(study):
+        return
+    # Failed, retried and topped up in one locked step, so that no other process's top-up
+    # counts a freed slot before its retry is queued (which would overshoot the total).
+    total = study.user_attrs.get(TOTAL_ATTR)
+    if isinstance(total, int):
+        reserve_shared(study, total)  # fails the stale trials under the lock first
+    else:
+        with study_lock(study._storage, study.study_name):
+            fail_stale_trials(study)
+
+
+def retry_lost(study: optuna.Study, number: int, *, reason: str, total: int) -> None:
+    """Fail trial ``number`` as ``worker_died`` (its worker process died), queue its retry
+    (``retry``) and top the tickets up to ``total``, in one step under the study lock, so that
+    no worker's top-up counts the freed slot before the retry holds it."""
+    with study_lock(study._storage, study.study_name):
+        frozen = study.get_trials(deepcopy=False)[number]
+        if not frozen.state.is_finished():
+            study._storage.set_trial_user_attr(frozen._trial_id, "end", "worker_died")
+            study._storage.set_trial_user_attr(frozen._trial_id, "reason", reason)
+            study.tell(number, state=TrialState.FAIL)
+            frozen = study.get_trials(deepcopy=False)[number]
+        retry(study, frozen)
+        reserved(study, total, window=_window(study))
 
 
 def wait_for_others(study: optuna.Study, *, deadline: float | None) -> bool:

@@ -195,6 +195,8 @@ def _serve(job: WorkerJob, connection: Connection, gate: Connection | None) -> s
         if not may_start(study, left, trials):
             return "budget"
         with held_interrupts() as held:
+            if _CTRL_C.hit:  # a Ctrl-C between trials that Python dropped in a finalizer
+                return "interrupted"
             trial = claim(study, trials, total=job.total)
             if trial is None:
                 return "no_trials_left"

@@ -38,8 +38,8 @@ import optuna
 from optuna.trial import TrialState
 
 from autotune.engine._interrupts import held_interrupts
-from autotune.engine._reserve import retry, to_start
-from autotune.engine._shared import reserve_shared
+from autotune.engine._reserve import to_start
+from autotune.engine._shared import retry_lost
 from autotune.engine._spawn import Spawner, Successor
 from autotune.engine._study import counted, exhausted, mark_abandoned
 from autotune.engine._worker import successor_due
@@ -171,6 +171,7 @@ class Pool:
         self.ended = 0
         self.startup_seconds: float | None = None  # the slowest worker start timed so far
         self.left: int | None = None  # trials not yet started, as last read
+        self.stopping = False  # Ctrl-C: the workers are draining
 
     def run(self) -> bool:
         """Run until no reserved trial is left (or the budget, the grid or Ctrl-C ends the run).
@@ -230,7 +231,7 @@ class Pool:
     def _start_ahead(self, slot: _Slot) -> None:
         """Start the slot's successor now if its worker will soon recycle on its trial count."""
         max_trials = self.spec.train.max_trials_per_worker
-        if not START_AHEAD or slot.successor is not None:
+        if not START_AHEAD or self.stopping or slot.successor is not None:
             return
         # self.left was read before this trial started: the study should end before the worker
         # recycles when what is left after this trial is at most what the worker will run.
@@ -355,9 +356,9 @@ class Pool:
         if number is None:
             logger.warning("worker %d (pid %s) died (%s)", slot.devices.worker, pid, how)
             return
-        self._fail(number, "worker_died", f"its worker (pid {pid}) died ({how})")
-        retry(self.study, self.study.get_trials(deepcopy=False)[number])
-        reserve_shared(self.study, self.reserved)
+        retry_lost(
+            self.study, number, reason=f"its worker (pid {pid}) died ({how})", total=self.reserved
+        )
         self._emit_ended(number, slot.devices.worker)
 
     def _kill_hung(self, slot: _Slot, timeout: float) -> None:
@@ -402,6 +403,7 @@ class Pool:
 
     def _stop_all(self) -> None:
         """Ctrl-C: let each worker record its trial as interrupted, then collect them."""
+        self.stopping = True  # no successor is started while the workers drain
         for slot in self.slots:
             self._discard_successor(slot)
         for slot in self.slots:

@@ -76,6 +76,11 @@ class TrialMonitor(keras.callbacks.Callback):
         if self._train_phase_end is None:
             self._train_phase_end = time.perf_counter()
 
+    def on_test_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if stop_requested() and self.model is not None:
+            self._stop("interrupted")
+            self.model.stop_evaluating = True  # the rest of the validation pass is not waited for
+
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         now = time.perf_counter()
         self.epoch_seconds.append(now - self._epoch_start)
