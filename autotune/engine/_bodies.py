@@ -21,7 +21,7 @@ import optuna
 from autotune.engine._context import TrialContext
 from autotune.engine._objective import TrialSetup, train_trial
 from autotune.space import TrialConfig
-from autotune.train import TrainOutcome, TrialResult
+from autotune.train import STOP_REASONS, TrainOutcome, TrialResult
 
 if TYPE_CHECKING:
     import keras
@@ -152,7 +152,7 @@ def _failure(error: BaseException, where: str) -> tuple[str, str]:
         detail = f" ({error})" if str(error) else ""
         return "pruned", f"{where} raised TrialPruned{detail}"
     if isinstance(error, KeyboardInterrupt):
-        return "interrupted", "stopped by Ctrl-C"
+        return "interrupted", STOP_REASONS["interrupted"]
     if isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError":
         return "oom", f"out of memory: {_first_line(error)}"
     return "error", f"{where} raised {type(error).__name__}: {_first_line(error)}"
@@ -192,12 +192,7 @@ def _outcome(
     end, reason = failure or (read.end, read.reason)
     if end == "complete" and ctx.stopped is not None:
         end = ctx.stopped
-        reason = {
-            "pruned": f"pruned after epoch {len(ctx.curve())}",
-            "deadline": "the study's time budget ran out",
-            "nan": "the training loss became NaN or infinite",
-            "interrupted": "stopped by Ctrl-C",
-        }.get(end, end)
+        reason = {"pruned": f"pruned after epoch {len(ctx.curve())}", **STOP_REASONS}.get(end, end)
     curve = ctx.curve()
     accuracy = read.accuracy
     if accuracy is None and custom.metric == "accuracy" and curve and end != "complete":

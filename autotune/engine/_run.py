@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -340,7 +339,7 @@ def _one_trial(
             held.hit = True  # the run stops after this trial is recorded
             if result.end not in ("complete", "interrupted"):
                 # TensorFlow may wrap the interrupt in another error: say what it was.
-                result = dataclasses.replace(result, end="interrupted", reason="stopped by Ctrl-C")
+                result = result.as_interrupted()
     with held_interrupts() as held_late:
         frozen = record_unless_failed(study, trial, result, setup.objective)
         trials = study.get_trials(deepcopy=False)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from autotune.engine._objective import record
 from autotune.engine._reserve import WINDOW, pop, reserved, retry, tickets
@@ -184,14 +184,20 @@ def retry_lost(study: optuna.Study, number: int, *, reason: str, total: int) -> 
     (``retry``) and top the tickets up to ``total``, in one step under the study lock, so that
     no worker's top-up counts the freed slot before the retry holds it."""
     with study_lock(study._storage, study.study_name):
-        frozen = study.get_trials(deepcopy=False)[number]
-        if not frozen.state.is_finished():
-            study._storage.set_trial_user_attr(frozen._trial_id, "end", "worker_died")
-            study._storage.set_trial_user_attr(frozen._trial_id, "reason", reason)
-            study.tell(number, state=TrialState.FAIL)
-            frozen = study.get_trials(deepcopy=False)[number]
-        retry(study, frozen)
+        retry(study, fail_trial(study, number, end="worker_died", reason=reason))
         reserved(study, total, window=_window(study))
+
+
+def fail_trial(study: optuna.Study, number: int, *, end: str, reason: str) -> FrozenTrial:
+    """Mark trial ``number`` FAIL with its ``end`` and ``reason`` user attrs, unless it has
+    already finished; returns the trial as it stands after."""
+    frozen = study.get_trials(deepcopy=False)[number]
+    if frozen.state.is_finished():
+        return frozen
+    study._storage.set_trial_user_attr(frozen._trial_id, "end", end)
+    study._storage.set_trial_user_attr(frozen._trial_id, "reason", reason)
+    study.tell(number, state=TrialState.FAIL)
+    return study.get_trials(deepcopy=False)[number]
 
 
 def wait_for_others(study: optuna.Study, *, deadline: float | None) -> bool:

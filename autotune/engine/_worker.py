@@ -216,7 +216,7 @@ def _serve(job: WorkerJob, connection: Connection, gate: Connection | None) -> s
             held.hit = True
         if _CTRL_C.hit and result.end not in ("complete", "interrupted"):
             # The interrupt surfaced as another error (TensorFlow may wrap it): say what it was.
-            result = dataclasses.replace(result, end="interrupted", reason="stopped by Ctrl-C")
+            result = result.as_interrupted()
         with held_interrupts() as held_late:
             extras = {**result.extras, "worker_rss_mib": round(rss_mib(), 1)}
             result = dataclasses.replace(result, extras=extras)  # one transaction with the rest

@@ -39,7 +39,7 @@ from optuna.trial import TrialState
 
 from autotune.engine._interrupts import held_interrupts
 from autotune.engine._reserve import to_start
-from autotune.engine._shared import retry_lost
+from autotune.engine._shared import fail_trial, retry_lost
 from autotune.engine._spawn import Spawner, Successor
 from autotune.engine._study import counted, exhausted, mark_abandoned
 from autotune.engine._worker import successor_due
@@ -369,10 +369,11 @@ class Pool:
         slot.process.join(timeout=30)
         self._drain(slot)
         slot.running = None
-        self._fail(
+        fail_trial(
+            self.study,
             number,
-            "timeout",
-            f"ran longer than train.trial_timeout ({timeout:.0f}s); its worker was replaced",
+            end="timeout",
+            reason=f"ran longer than train.trial_timeout ({timeout:.0f}s); its worker was replaced",
         )
         self._emit_ended(number, slot.devices.worker)
         slot.process = None
@@ -384,15 +385,6 @@ class Pool:
     def _drain(self, slot: _Slot) -> None:
         while slot.connection is not None:
             self._receive(slot)
-
-    def _fail(self, number: int, end: str, reason: str) -> None:
-        frozen = self.study.get_trials(deepcopy=False)[number]
-        if frozen.state.is_finished():
-            return
-        trial = optuna.trial.Trial(self.study, frozen._trial_id)
-        trial.set_user_attr("end", end)
-        trial.set_user_attr("reason", reason)
-        self.study.tell(number, state=TrialState.FAIL)
 
     def _running_of(self, pid: int | None) -> int | None:
         for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):

@@ -16,7 +16,7 @@ from autotune.train._devices import (
 from autotune.train._knobs import CompileKnobs, compile_model, dtype_policy, knobs_of
 from autotune.train._probe import ProbeKey, ProbeResult, probe, probe_key
 from autotune.train._replicas import pin_for_replicas, scaled_learning_rate
-from autotune.train._result import END_REASONS, TrialResult
+from autotune.train._result import END_REASONS, STOP_REASONS, TrialResult
 from autotune.train._strategy import resolve_devices, strategy_for
 from autotune.train._trainer import (
     TrainOutcome,
@@ -30,6 +30,7 @@ from autotune.train._trainer import (
 
 __all__ = [
     "END_REASONS",
+    "STOP_REASONS",
     "CompileKnobs",
     "CompiledModels",
     "ProbeKey",

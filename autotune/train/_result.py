@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 END_REASONS = ("complete", "pruned", "nan", "oom", "deadline", "interrupted", "error", "slow")
 """How training ended. The engine maps these to Optuna states."""
+
+STOP_REASONS = {
+    "deadline": "the study's time budget ran out",
+    "nan": "the training loss became NaN or infinite",
+    "interrupted": "stopped by Ctrl-C",
+}
+"""The ``reason`` of a trial stopped by the budget, a NaN loss or Ctrl-C."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +81,13 @@ class TrialResult:
             examples_per_second=0.0,
             epochs=0,
             end="interrupted",
-            reason="stopped by Ctrl-C",
+            reason=STOP_REASONS["interrupted"],
         )
+
+    def as_interrupted(self) -> TrialResult:
+        """This result, ending as ``interrupted`` (a Ctrl-C that TensorFlow wrapped in another
+        error, or that ended the trial some other way)."""
+        return replace(self, end="interrupted", reason=STOP_REASONS["interrupted"])
 
     @classmethod
     def from_user_attrs(

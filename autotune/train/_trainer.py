@@ -19,7 +19,7 @@ from autotune.train._callbacks import Reporter, TrialMonitor
 from autotune.train._compiled import Compiled, CompiledModels, compiled_key
 from autotune.train._knobs import compile_model, resolve_knobs
 from autotune.train._replicas import scaled_learning_rate
-from autotune.train._result import TrialResult
+from autotune.train._result import STOP_REASONS, TrialResult
 from autotune.train._strategy import strategy_for
 
 if TYPE_CHECKING:
@@ -179,20 +179,16 @@ def fit(
         if compiled is not None and key is not None and kept is not None and end in REUSABLE:
             compiled.put(key, kept)
     except KeyboardInterrupt:
-        end, reason = "interrupted", "stopped by Ctrl-C"
+        end = "interrupted"
     except (tf.errors.ResourceExhaustedError, MemoryError) as error:
         end, reason = "oom", f"out of memory: {_first_line(error)}"
     except Exception as error:
         logger.debug("trial failed", exc_info=True)
         end, reason = "error", f"{type(error).__name__}: {_first_line(error)}"
-    if end == "nan":
-        reason = "the training loss became NaN or infinite"
-    elif end == "deadline":
-        reason = "the study's time budget ran out"
+    if end in STOP_REASONS:
+        reason = STOP_REASONS[end]
     elif end == "pruned":
         reason = f"pruned after epoch {len(monitor.curve)}"
-    elif end == "interrupted":
-        reason = "stopped by Ctrl-C"
     extras["strategy"] = strategy_name
     result = _measure(monitor, started, train_examples, devices, end, reason, extras)
     return TrainOutcome(result=result, model=model)
