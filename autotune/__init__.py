@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         run,
         tune,
     )
+    from autotune.pruners import TimeASHAPruner
     from autotune.space import Choice, Fixed, Float, Int, Space, TrialConfig
     from autotune.spec import RunSpec, SpecError, load_run_file, load_space
     from autotune.train import TrialResult
@@ -56,6 +57,7 @@ _HOMES = {
     "run": "autotune.engine",
     "tune": "autotune.engine",
     "TrialResult": "autotune.train",
+    "TimeASHAPruner": "autotune.pruners",
 }
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "TrialConfig",
     "TrialContext",
     "TrialEvent",
+    "TimeASHAPruner",
     "TrialResult",
     "__version__",
     "load_run_file",

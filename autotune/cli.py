@@ -240,7 +240,7 @@ def _leaderboard(ranked: Sequence[RankedTrial], rank_by: str, limit: int = 10) -
     for row in ranked[:limit]:
         table.add_row(
             str(row.rank),
-            str(row.number),
+            str(row.number) + (" (partial)" if row.partial else ""),
             f"{row.accuracy:.4f}",
             f"{row.wall_seconds:.1f}",
             f"{row.accuracy_per_second:.4f}",

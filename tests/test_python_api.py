@@ -20,7 +20,8 @@ ROOT = Path(__file__).parent.parent
 
 PUBLIC = {
     "Choice", "Fixed", "Float", "Int", "RunOptions", "RunReport", "RunSpec", "Space",
-    "SpecError", "Study", "TrialConfig", "TrialContext", "TrialEvent", "TrialResult",
+    "SpecError", "Study", "TimeASHAPruner", "TrialConfig", "TrialContext", "TrialEvent",
+    "TrialResult",
     "__version__", "load_run_file", "load_space", "objective", "run", "tune",
 }  # fmt: skip
 
@@ -35,6 +36,10 @@ API_MODULES = [
     "autotune.data._arrays",
     "autotune.spec._load",
     "autotune.spec._custom",
+    "autotune.pruners._time_asha",
+    "autotune.pruners._fronts",
+    "autotune.space._space",
+    "autotune.engine._planner",
 ]
 
 

@@ -122,7 +122,9 @@ def _pinned(spec: RunSpec, declared: Space) -> dict[str, Value]:
     return pinned
 
 
-def _hypermodel_best_file(spec: RunSpec, config: Mapping[str, object], *, study: str) -> str:
+def _hypermodel_best_file(
+    spec: RunSpec, config: Mapping[str, object], *, study: str, trial_seed: int | None = None
+) -> str:
     """best.yaml of a HyperModel run: the run file with every hyperparameter fixed."""
     document = {
         "study": study,
@@ -130,7 +132,7 @@ def _hypermodel_best_file(spec: RunSpec, config: Mapping[str, object], *, study:
         "data": spec.data.model_dump(mode="json", exclude_none=True),
         "model": spec.model,
         "space": dict(config),
-        "train": spec.train.model_dump(mode="json"),
+        "train": {**spec.train.model_dump(mode="json"), "trial_seed": trial_seed},
         "search": {"sampler": spec.search.sampler, "pruner": "none", "trials": 1},
         "rank": spec.rank.model_dump(mode="json", exclude_none=True),
     }

@@ -14,6 +14,7 @@ from autotune.data import make_datasets
 from autotune.engine._probes import probe_trial
 from autotune.engine._storage import set_user_attrs
 from autotune.models import build_model
+from autotune.pruners import TimeASHAPruner
 from autotune.train import CompiledModels, Reporter, TrainOutcome, TrialResult, fit, seed_trial
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class TrialSetup:
     epochs: int
     devices: Sequence[str]
     seed: int
+    """Trial N trains with seed ``seed + N`` (``train.trial_seed``, else the run's seed)."""
     objective: str
     steps_per_execution: int | None = None
     """Overrides the trial's ``steps_per_execution`` dimension when set."""
@@ -92,8 +94,8 @@ def train_trial(
         config = setup.space.suggest(trial)
     except Exception as error:
         return None, _failed(started, f"suggesting values failed: {error}", setup)
-    trial.set_user_attr("config", config.to_dict())
     seed = setup.seed + trial.number
+    set_user_attrs(trial.study, trial, {"config": config.to_dict(), "seed": seed})
     dataset = setup.dataset
     if dataset is None:
         return config, _failed(started, "the built-in trainer needs data; none was given", setup)
@@ -128,7 +130,7 @@ def train_trial(
         train_examples=data.train_examples,
         epochs=setup.epochs,
         devices=setup.devices,
-        report=None if setup.objective == "pareto" else _reporter(trial),
+        report=_reporter(trial, setup, started),
         deadline=deadline,
         started_at=started,
         steps_per_execution=setup.steps_per_execution,
@@ -141,7 +143,28 @@ def train_trial(
     return config, outcome
 
 
-def _reporter(trial: optuna.Trial) -> Reporter:
+def _reporter(trial: optuna.Trial, setup: TrialSetup, started: float) -> Reporter | None:
+    """Report each epoch's accuracy to the study's pruner; None when nothing can prune.
+
+    ``TimeASHAPruner`` gets the seconds since the trial started; for ``pareto`` (where
+    Optuna refuses ``trial.report``) also the seconds the trial is projected to take in all,
+    its second objective.
+    """
+    pruner = trial.study.pruner
+    pareto = setup.objective == "pareto"
+    if isinstance(pruner, TimeASHAPruner):
+
+        def report_seconds(epoch: int, accuracy: float) -> bool:
+            seconds = time.perf_counter() - started
+            if not pareto:
+                trial.report(accuracy, epoch)  # Optuna Dashboard's intermediate values
+            projected = seconds * setup.epochs / epoch if pareto else None
+            return pruner.report(trial.study, trial, accuracy, seconds=seconds, cost=projected)
+
+        return report_seconds
+    if pareto:
+        return None
+
     def report(epoch: int, accuracy: float) -> bool:
         trial.report(accuracy, epoch)
         return trial.should_prune()
@@ -174,13 +197,23 @@ def objective_values(result: TrialResult, objective: str) -> list[float]:
     return [accuracy]
 
 
+def _told_complete(result: TrialResult, objective: str, *, objectives: int) -> bool:
+    """A result told COMPLETE with values derived from its accuracy (``objective_values``)."""
+    if result.accuracy is None:
+        return False
+    derived = len(objective_values(result, objective)) == objectives
+    return result.end == "complete" or (result.partial and derived)
+
+
 def record(
     study: optuna.Study, trial: optuna.Trial, result: TrialResult, objective: str
 ) -> optuna.trial.FrozenTrial:
     """Store the result as user attrs and tell the study how the trial ended.
 
-    complete -> COMPLETE; pruned, nan, deadline, interrupted, slow -> PRUNED; oom -> PRUNED with the
-    constraint ``oom`` violated (so constraint-aware samplers avoid the region); error -> FAIL.
+    complete -> COMPLETE; deadline with an accuracy -> COMPLETE (``partial``: nothing the budget
+    cut short is thrown away); pruned, nan, interrupted, slow and deadline without an accuracy
+    -> PRUNED; oom -> PRUNED with the constraint ``oom`` violated (so constraint-aware samplers
+    avoid the region); error -> FAIL.
     A trial that ends ``complete`` without an accuracy is a FAIL. ``result.values``, when a
     custom objective set them, are told as they are.
     """
@@ -189,7 +222,7 @@ def record(
     values: list[float] | None = None
     if result.end == "complete" and result.values:
         state, values = optuna.trial.TrialState.COMPLETE, list(result.values)
-    elif result.end == "complete" and result.accuracy is not None:
+    elif _told_complete(result, objective, objectives=len(study.directions)):
         state, values = optuna.trial.TrialState.COMPLETE, objective_values(result, objective)
     elif result.end in PRUNED_ENDS:
         state = optuna.trial.TrialState.PRUNED

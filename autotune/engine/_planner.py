@@ -1,10 +1,14 @@
-"""The budget planner: start a trial only when it is expected to finish before the deadline."""
+"""The budget planner: start a trial only when it can give a result before the deadline.
+
+A trial the budget stops keeps the accuracy it reached (``partial``), and configurations differ
+20x in speed, so one slow trial must not make the planner refuse the fast ones: a trial starts
+while the quickest configuration seen so far could report an accuracy before the deadline.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
-import statistics
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -20,23 +24,27 @@ logger = logging.getLogger(__name__)
 
 
 def expected_seconds(trials: Sequence[optuna.trial.FrozenTrial]) -> float | None:
-    """How long the next trial is expected to take: the median wall seconds of COMPLETE trials.
+    """The fewest seconds a finished trial took to report its first validation accuracy (its
+    curve's first point): how soon the quickest configuration seen gives a result.
 
-    Pruned and failed trials stop early, so they would make the estimate optimistic. None until
-    a trial has completed (the first trials always start).
+    None until a trial has reported (the first trials always start).
 
     Example:
         >>> make = optuna.trial.create_trial
-        >>> trials = [make(value=0.9, user_attrs={"wall_seconds": s}) for s in (4.0, 6.0, 30.0)]
-        >>> expected_seconds(trials)
-        6.0
+        >>> slow = make(value=0.9, user_attrs={"curve": [[40.0, 0.8], [79.0, 0.85]]})
+        >>> fast = make(state=TrialState.PRUNED, user_attrs={"curve": [[3.5, 0.7]]})
+        >>> expected_seconds([slow, fast]), expected_seconds([slow])
+        (3.5, 40.0)
     """
-    seconds = [
-        float(t.user_attrs["wall_seconds"])
-        for t in trials
-        if t.state == TrialState.COMPLETE and isinstance(t.user_attrs.get("wall_seconds"), float)
-    ]
-    return statistics.median(seconds) if seconds else None
+    firsts = []
+    for trial in trials:
+        curve = trial.user_attrs.get("curve")
+        if trial.state not in (TrialState.COMPLETE, TrialState.PRUNED) or not curve:
+            continue
+        first = curve[0]
+        if isinstance(first, list | tuple) and first and isinstance(first[0], int | float):
+            firsts.append(float(first[0]))
+    return min(firsts) if firsts else None
 
 
 def can_start(seconds_left: float | None, expected: float | None) -> bool:
@@ -87,7 +95,7 @@ def may_start(
     expected = expected_seconds(trials)
     if not can_start(seconds_left, expected):
         logger.warning(
-            "stopping: a trial takes about %.0fs and %.0fs of the budget are left",
+            "stopping: the quickest trial took %.0fs to report and %.0fs of the budget are left",
             expected,
             seconds_left,
         )

@@ -24,9 +24,17 @@ if TYPE_CHECKING:
 
 
 class BestFile(Protocol):
-    """``best_file(spec, config, study=...) -> the text of best.yaml`` (``fixed_run_file``)."""
+    """``best_file(spec, config, study=..., trial_seed=...) -> the text of best.yaml``
+    (``fixed_run_file``)."""
 
-    def __call__(self, spec: RunSpec, config: Mapping[str, object], *, study: str) -> str: ...
+    def __call__(
+        self,
+        spec: RunSpec,
+        config: Mapping[str, object],
+        *,
+        study: str,
+        trial_seed: int | None = None,
+    ) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -151,7 +159,7 @@ def trial_setup(
         family=prepared.family,
         epochs=spec.train.epochs,
         devices=devices,
-        seed=seed,
+        seed=seed if spec.train.trial_seed is None else spec.train.trial_seed,
         objective=spec.search.objective,
         probe=spec.train.probe,
         steps_per_execution=spec.train.steps_per_execution,

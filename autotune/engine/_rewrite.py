@@ -93,7 +93,9 @@ class Rewriter:
             return self.ranked(trials)
         ranked = self.ranked(trials)
         best = (
-            self.best_file(self.spec, ranked[0].config, study=f"{self.name}-best")
+            self.best_file(
+                self.spec, ranked[0].config, study=f"{self.name}-best", trial_seed=ranked[0].seed
+            )
             if ranked
             else None
         )

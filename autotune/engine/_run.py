@@ -183,6 +183,8 @@ def run(
         require_server(spec, options.storage, resolved.shown)
     total = options.trials or spec.search.trials
     budget = options.budget if options.budget is not None else spec.search.budget
+    if budget != spec.search.budget:  # --budget: the pruner and sampler are sized to it
+        spec = spec.model_copy(update={"search": spec.search.model_copy(update={"budget": budget})})
     deadline = None if budget is None else run_started + budget
 
     # The data split always follows the seed; a resumed study's sampler goes on from a seed

@@ -60,7 +60,7 @@ def make_sampler(
         return _GridSampler(space.grid(), seed=seed, **options)
     if name == "tpe":
         options.setdefault("multivariate", True)
-        options.setdefault("n_startup_trials", 5)
+        options.setdefault("n_startup_trials", startup_trials(spec.search.budget))
         if parallel:
             options.setdefault("constant_liar", True)
     sampler: optuna.samplers.BaseSampler = cls(seed=seed, **options)  # type: ignore[call-arg]
@@ -95,11 +95,39 @@ def exhausted(study: optuna.Study) -> bool:
     return isinstance(sampler, optuna.samplers.GridSampler) and sampler.is_exhausted(study)
 
 
+def startup_trials(budget: float | None) -> int:
+    """TPE's random start-up, sized to the budget: one trial per minute, 3 to 10 (5 without a
+    budget). The first trial (``start_with`` or the space's defaults) counts among them.
+
+    Example:
+        >>> [startup_trials(b) for b in (None, 60.0, 300.0, 3600.0)]
+        [5, 3, 5, 10]
+    """
+    if budget is None:
+        return 5
+    return min(10, max(3, round(budget / 60.0)))
+
+
+def first_rung_seconds(budget: float | None) -> float:
+    """The asha pruner's first rung: a fiftieth of the budget, 1 to 30 s (5 s without one).
+
+    Example:
+        >>> [first_rung_seconds(b) for b in (None, 20.0, 150.0, 3600.0)]
+        [5.0, 1.0, 3.0, 30.0]
+    """
+    if budget is None:
+        return 5.0
+    return float(min(30.0, max(1.0, budget / 50.0)))
+
+
 def make_pruner(spec: RunSpec) -> optuna.pruners.BasePruner:
-    """The pruner the run file names; hyperband and successive halving count epochs."""
+    """The pruner the run file names: ``asha`` counts seconds (``TimeASHAPruner``), hyperband
+    and successive halving count epochs."""
     name = spec.search.resolved_pruner
     options: dict[str, Any] = dict(spec.search.pruner_options)
-    if name == "hyperband":
+    if name == "asha":
+        options.setdefault("min_seconds", first_rung_seconds(spec.search.budget))
+    elif name == "hyperband":
         options.setdefault("min_resource", 1)
         options.setdefault("max_resource", spec.train.epochs)
     elif name == "successive_halving":
@@ -168,11 +196,24 @@ def open_study(
         )
     study.set_user_attr(SPEC_ATTR, spec_document)
     if not study.user_attrs.get(STARTED_ATTR):
-        searched = set(space.searched())
-        for params in spec.search.start_with:
-            study.enqueue_trial({k: v for k, v in params.items() if k in searched})
+        for params in first_trials(spec, space):
+            study.enqueue_trial(params)
         study.set_user_attr(STARTED_ATTR, True)
     return study, resumed
+
+
+def first_trials(spec: RunSpec, space: Space) -> list[dict[str, Any]]:
+    """The configurations a new study tries before sampling: ``start_with``, else the space's
+    default configuration (``Space.default_point``), as KerasTuner starts from its defaults.
+
+    A grid enumerates every point anyway, and a space with nothing searched has one point.
+    """
+    searched = set(space.searched())
+    if spec.search.start_with:
+        return [{k: v for k, v in p.items() if k in searched} for p in spec.search.start_with]
+    if not searched or spec.search.sampler == "grid":
+        return []
+    return [space.default_point()]
 
 
 def _directions(

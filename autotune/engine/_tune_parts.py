@@ -121,9 +121,11 @@ def best_file_for(document: Mapping[str, Any], *, runnable: bool) -> BestFile:
     the trainer is the built-in one, else the same layout with notes on what lives in Python.
     """
 
-    def write(spec: RunSpec, config: Mapping[str, object], *, study: str) -> str:
+    def write(
+        spec: RunSpec, config: Mapping[str, object], *, study: str, trial_seed: int | None = None
+    ) -> str:
         if runnable:
-            return fixed_run_file(spec, config, study=study)
+            return fixed_run_file(spec, config, study=study, trial_seed=trial_seed)
         notes = [
             f"# One configuration of study {spec.study}, found with autotune.tune() in Python.",
         ]
@@ -140,7 +142,7 @@ def best_file_for(document: Mapping[str, Any], *, runnable: bool) -> BestFile:
         if str(model).startswith("python:"):
             notes.append(f"# model: {model}, a Python object.")
         out["space"] = dict(config)
-        out["train"] = spec.train.model_dump(mode="json")
+        out["train"] = {**spec.train.model_dump(mode="json"), "trial_seed": trial_seed}
         out["search"] = {"sampler": spec.search.sampler, "trials": 1}
         out["rank"] = spec.rank.model_dump(mode="json", exclude_none=True)
         return "\n".join(notes) + "\n" + yaml.safe_dump(out, sort_keys=False)

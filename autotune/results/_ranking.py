@@ -37,6 +37,9 @@ class RankedTrial:
         params: the searched dimensions, as Optuna suggested them.
         config: the full trial configuration, fixed dimensions included.
         value: the ranked metric's value (``by: metric``), else None.
+        partial: the study's budget stopped the trial before its last epoch ended; its
+            accuracy and seconds are what it reached by then.
+        seed: the seed the trial trained with (None when the trial did not record one).
     """
 
     rank: int
@@ -50,6 +53,8 @@ class RankedTrial:
     params: dict[str, Any]
     config: dict[str, Any]
     value: float | None = None
+    partial: bool = False
+    seed: int | None = None
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[bool]:
@@ -177,6 +182,8 @@ def rank_trials(trials: Sequence[FrozenTrial], rank: RankSpec) -> list[RankedTri
             params=dict(rows[i].params),
             config=dict(rows[i].config),
             value=rows[i].value,
+            partial=rows[i].partial,
+            seed=rows[i].seed,
         )
         for place, i in enumerate(order, start=1)
     ]
@@ -192,6 +199,8 @@ class _Row:
     params: Mapping[str, Any]
     config: Mapping[str, Any]
     value: float | None = None
+    partial: bool = False
+    seed: int | None = None
 
 
 def _measure(trial: FrozenTrial, target: float | None, metric: str | None = None) -> _Row | None:
@@ -227,6 +236,8 @@ def _measure(trial: FrozenTrial, target: float | None, metric: str | None = None
         params=trial.params,
         config=config if isinstance(config, Mapping) else trial.params,
         value=value,
+        partial=attrs.get("partial") is True,
+        seed=_integer(attrs.get("seed")),
     )
 
 
@@ -238,6 +249,11 @@ def wall_seconds(trial: FrozenTrial) -> float | None:
     if trial.duration is not None:
         return trial.duration.total_seconds()
     return None
+
+
+def _integer(value: Any) -> int | None:
+    """An int (not a bool), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _number(value: Any) -> float | None:

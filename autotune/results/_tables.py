@@ -72,9 +72,10 @@ def leaderboard_table(
     """The ranked trials as a table, best first.
 
     Columns: ``rank``, ``trial``, ``accuracy``, ``wall_seconds``, ``accuracy_per_second``,
-    ``pareto``, then ``time_to_target`` (see the argument), ``test_accuracy`` when ``test`` is
-    given (filled on the tested trial's row only), then one ``params_<name>`` column per
-    searched dimension.
+    ``pareto``, ``partial`` (the budget stopped the trial early: its accuracy and seconds are
+    what it reached by then), then ``time_to_target`` (see the argument), ``test_accuracy``
+    when ``test`` is given (filled on the tested trial's row only), then one
+    ``params_<name>`` column per searched dimension.
 
     Args:
         ranked: the output of ``rank_trials``.
@@ -92,7 +93,10 @@ def leaderboard_table(
     if time_to_target is None:
         time_to_target = any(entry.time_to_target is not None for entry in ranked)
     names = sorted({name for entry in ranked for name in entry.params})
-    columns = ["rank", "trial", "accuracy", "wall_seconds", "accuracy_per_second", "pareto"]
+    columns = [
+        *("rank", "trial", "accuracy", "wall_seconds", "accuracy_per_second", "pareto"),
+        "partial",
+    ]
     if metric is not None and metric not in columns:
         columns.append(metric)
     if time_to_target:
@@ -109,6 +113,7 @@ def leaderboard_table(
             "wall_seconds": entry.wall_seconds,
             "accuracy_per_second": entry.accuracy_per_second,
             "pareto": entry.pareto,
+            "partial": entry.partial,
             "time_to_target": entry.time_to_target,
         }
         if metric is not None and metric not in row:

@@ -2,6 +2,8 @@
 
 from autotune.space._catalogue import (
     AUGMENTATION_OPS,
+    AUTO,
+    AUTO_STEPS_PER_EXECUTION,
     CATALOGUE,
     HOST_AUGMENTATION,
     IMAGE_ONLY_OPS,
@@ -17,6 +19,8 @@ from autotune.space._space import Space
 
 __all__ = [
     "AUGMENTATION_OPS",
+    "AUTO",
+    "AUTO_STEPS_PER_EXECUTION",
     "CATALOGUE",
     "HOST_AUGMENTATION",
     "IMAGE_ONLY_OPS",

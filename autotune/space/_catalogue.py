@@ -8,7 +8,7 @@ turn a user's entry into an error message, ``space`` uses the defaults to fill a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from autotune.space._dimensions import Choice, Dimension, Fixed, Float, Int, Value
@@ -18,6 +18,14 @@ AUGMENTATION_OPS: tuple[str, ...] = ("flip", "rotate", "zoom", "translate", "con
 
 IMAGE_ONLY_OPS: frozenset[str] = frozenset({"flip", "rotate", "zoom", "translate", "contrast"})
 """Ops that need image data (height, width, channels); ``noise`` works on any numeric data."""
+
+AUTO = "auto"
+"""The value of a speed knob the engine chooses per trial (``steps_per_execution: auto``)."""
+AUTO_STEPS_PER_EXECUTION = 16
+"""What ``steps_per_execution: auto`` trains with on one device (several devices run 1): enough
+batches per call that a small model's step is not dominated by the call into TensorFlow
+(1.8-2.6x on small models in ``benchmarks/trainer_throughput.py``), while the per-call checks
+(deadline, NaN, Ctrl-C) still come every few hundred milliseconds."""
 
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad")
 INITIALIZERS: tuple[str, ...] = (
@@ -78,6 +86,7 @@ class Entry:
         high_open: whether ``high`` itself is excluded.
         low_open: whether ``low`` itself is excluded.
         help: one line for ``autotune validate`` and error messages.
+        auto: the dimension also takes ``"auto"``: the engine picks the value per trial.
     """
 
     kind: str
@@ -88,9 +97,12 @@ class Entry:
     low_open: bool = False
     high_open: bool = False
     help: str = ""
+    auto: bool = False
 
     def expected(self) -> str:
         """A human description of an acceptable single value."""
+        if self.auto:
+            return f"auto or {replace(self, auto=False).expected()}"
         if self.kind == "str":
             return "one of " + ", ".join(self.choices)
         if self.kind == "bool":
@@ -107,7 +119,9 @@ class Entry:
     def check_value(self, value: Any) -> None:
         """Raise ValueError if ``value`` is not an acceptable single value."""
         ok: bool
-        if self.kind == "str":
+        if value == AUTO:
+            ok = self.auto
+        elif self.kind == "str":
             ok = isinstance(value, str) and value in self.choices
         elif self.kind == "bool":
             ok = isinstance(value, bool)
@@ -153,7 +167,12 @@ CATALOGUE: dict[str, Entry] = {
     "precision": Entry("str", "float32", PRECISIONS, help="compute dtype policy (keras mixed)"),
     "jit_compile": Entry("bool", False, help="XLA-compile the train step"),
     "steps_per_execution": Entry(
-        "int", 1, low=1, high=100_000, help="batches per call into the compiled train step"
+        "int",
+        AUTO,
+        low=1,
+        high=100_000,
+        auto=True,
+        help="batches per call into the compiled train step (auto: 16 on one device)",
     ),
     "cache": Entry("bool", True, help="tf.data cache of the normalized examples"),
     "prefetch": Entry(

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from autotune.space._catalogue import CATALOGUE
 from autotune.space._config import TrialConfig
 from autotune.space._dimensions import Choice, Dimension, Fixed, Float, Int, Value
 
@@ -74,6 +75,31 @@ class Space(Mapping[str, Dimension]):
             out[name] = dim.value if isinstance(dim, Fixed) else values[name]
         return TrialConfig(out)
 
+    def default_point(self) -> dict[str, Value]:
+        """A value for each searched dimension that is active at the defaults: the space's
+        default configuration, the first trial of a study that names no ``start_with``.
+
+        A built-in dimension takes its catalogue default (``autotune validate`` lists them)
+        when it can, else the allowed value nearest to it; any other dimension takes its first
+        choice or its range's low end, as KerasTuner's defaults do.
+
+        Example:
+            >>> Space(depth=Int(1, 3), width=Choice([16, 64]), units=Int(8, 64),
+            ...       l2=Float(1e-6, 1e-2, log=True), optimizer=Choice(["sgd", "adam"]),
+            ...       momentum=Float(0.0, 0.9, when={"optimizer": "sgd"})).default_point()
+            {'depth': 2, 'width': 16, 'units': 8, 'l2': 1e-06, 'optimizer': 'adam'}
+        """
+        values: dict[str, Value] = {}
+        point: dict[str, Value] = {}
+        for name, dim in self._dims.items():
+            if not dim.active(values):
+                continue
+            if isinstance(dim, Fixed):
+                values[name] = dim.value
+                continue
+            values[name] = point[name] = _default_of(name, dim)
+        return point
+
     def searched(self) -> list[str]:
         """Names of the dimensions that are not fixed."""
         return [n for n, d in self._dims.items() if not isinstance(d, Fixed)]
@@ -98,6 +124,28 @@ class Space(Mapping[str, Dimension]):
     def to_json(self) -> str:
         """Canonical JSON of every dimension, used to tell two spaces apart."""
         return json.dumps({n: d.to_json() for n, d in sorted(self._dims.items())}, sort_keys=True)
+
+
+def _default_of(name: str, dim: Choice | Int | Float) -> Value:
+    """The value of ``dim`` nearest to built-in ``name``'s default (first/low otherwise)."""
+    entry = CATALOGUE.get(name)
+    wanted = None if entry is None else entry.default
+    if isinstance(dim, Choice):
+        if any(wanted == c and type(wanted) is type(c) for c in dim.choices):
+            return wanted
+        if isinstance(wanted, int | float) and not isinstance(wanted, bool):
+            numbers = [c for c in dim.choices if isinstance(c, int | float)]
+            numbers = [c for c in numbers if not isinstance(c, bool)]
+            if numbers:
+                return min(numbers, key=lambda c: abs(float(c) - float(wanted)))
+        return dim.choices[0]
+    if isinstance(wanted, bool) or not isinstance(wanted, int | float):
+        return dim.low
+    grid = dim.grid_values() if not dim.log else None
+    if grid:
+        return min(grid, key=lambda v: abs(float(v) - float(wanted)))  # type: ignore[arg-type]
+    clipped = min(max(float(wanted), dim.low), dim.high)
+    return round(clipped) if isinstance(dim, Int) else clipped
 
 
 def _as_dimension(value: Any) -> Dimension:

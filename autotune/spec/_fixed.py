@@ -14,7 +14,9 @@ from autotune.spec._schema import RunSpec
 from autotune.spec._space import space_of
 
 
-def fixed_run_file(spec: RunSpec, config: Mapping[str, object], *, study: str) -> str:
+def fixed_run_file(
+    spec: RunSpec, config: Mapping[str, object], *, study: str, trial_seed: int | None = None
+) -> str:
     """The YAML text of a run file that trains one configuration of ``spec``.
 
     Data, model, train and rank are kept; each dimension is fixed to its value in ``config``
@@ -26,6 +28,9 @@ def fixed_run_file(spec: RunSpec, config: Mapping[str, object], *, study: str) -
         spec: the run file the configuration came from.
         config: a value for each searched dimension, e.g. a TrialConfig.
         study: the ``study:`` name of the new run file.
+        trial_seed: the seed the configuration's trial trained with, written as
+            ``train.trial_seed`` so the one trial of the new file trains the same model (the
+            data split still follows ``seed``). Defaults to None: ``spec``'s own.
 
     Raises:
         ValueError: ``config`` names a dimension the space does not have, lacks a searched
@@ -58,7 +63,7 @@ def fixed_run_file(spec: RunSpec, config: Mapping[str, object], *, study: str) -
         "model": spec.model,
         **({"custom_objective": spec.custom_objective} if spec.custom_objective else {}),
         "space": _space_section(values),
-        "train": spec.train.model_dump(mode="json", exclude={"steps_per_execution"}),
+        "train": _train_section(spec, trial_seed),
         "search": _search_section(spec),
         "rank": spec.rank.model_dump(mode="json", exclude_none=True),
         "storage": None,
@@ -73,6 +78,14 @@ def fixed_run_file(spec: RunSpec, config: Mapping[str, object], *, study: str) -
     except SpecError as exc:
         raise ValueError(f"the configuration does not make a valid run file: {exc}") from None
     return text
+
+
+def _train_section(spec: RunSpec, trial_seed: int | None) -> dict[str, Any]:
+    """``train:`` of a fixed run file: the spec's, with the trial's own seed when known."""
+    out = spec.train.model_dump(mode="json", exclude={"steps_per_execution"})
+    if trial_seed is not None:
+        out["trial_seed"] = trial_seed
+    return out
 
 
 def _space_section(values: Mapping[str, Value]) -> dict[str, Any]:

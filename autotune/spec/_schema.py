@@ -109,6 +109,10 @@ class TrainSpec(_Section):
     lr_reference_batch: int = Field(default=256, ge=1)
     reuse_compiled: bool = True
     """Keep compiled models between trials (``autotune.train.CompiledModels``)."""
+    trial_seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    """Trial N trains with seed ``trial_seed + N`` (weights, dropout, shuffling, augmentation);
+    None: the run's ``seed``, which also draws the data split. ``best.yaml`` sets it to the
+    winning trial's seed, so its one trial retrains that model."""
 
     @field_validator("probe", mode="before")
     @classmethod
@@ -188,7 +192,7 @@ class SearchSpec(_Section):
 
     sampler: Literal["tpe", "random", "grid", "cmaes", "gp", "nsga2"] = "tpe"
     sampler_options: dict[str, Any] = Field(default_factory=dict)
-    pruner: Literal["hyperband", "successive_halving", "median", "none"] | None = None
+    pruner: Literal["asha", "hyperband", "successive_halving", "median", "none"] | None = None
     pruner_options: dict[str, Any] = Field(default_factory=dict)
     objective: Literal["accuracy", "accuracy_per_second", "pareto"] = "accuracy"
     start_with: list[dict[str, Any]] = Field(default_factory=list)
@@ -216,10 +220,15 @@ class SearchSpec(_Section):
 
     @property
     def resolved_pruner(self) -> str:
-        """The pruner in force: ``hyperband`` unless the objective is ``pareto``."""
+        """The pruner in force: the one named, else ``asha`` (seconds as the resource) for a
+        study with a budget or the ``pareto`` objective, else ``hyperband`` (epochs)."""
+        return self.pruner_for(self.budget)
+
+    def pruner_for(self, budget: float | None) -> str:
+        """The pruner in force when the run's budget is ``budget`` (``--budget`` may set it)."""
         if self.pruner is not None:
             return self.pruner
-        return "none" if self.objective == "pareto" else "hyperband"
+        return "asha" if budget is not None or self.objective == "pareto" else "hyperband"
 
     @model_validator(mode="after")
     def _check(self) -> SearchSpec:
@@ -230,12 +239,13 @@ class SearchSpec(_Section):
                 received=self.grace_period,
                 hint="a worker misses a heartbeat or two before it counts as dead",
             )
-        if self.objective == "pareto" and self.pruner not in (None, "none"):
+        if self.objective == "pareto" and self.pruner not in (None, "none", "asha"):
             raise Problem(
                 ("pruner",),
-                expected="pruner: none with objective pareto",
+                expected="pruner: asha or none with objective pareto",
                 received=self.pruner,
-                hint="Optuna cannot prune multi-objective studies",
+                hint="epoch-based Optuna pruners cannot prune multi-objective studies; "
+                "asha ranks trials by non-dominated rank at equal seconds",
             )
         return self
 

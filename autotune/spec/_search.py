@@ -24,6 +24,7 @@ _SAMPLERS = {
     "nsga2": "NSGAIISampler",
 }
 _PRUNERS = {
+    "asha": "TimeASHAPruner",
     "hyperband": "HyperbandPruner",
     "successive_halving": "SuccessiveHalvingPruner",
     "median": "MedianPruner",
@@ -69,13 +70,17 @@ def pruner_class(name: str) -> type[optuna.pruners.BasePruner]:
     """The Optuna pruner class for a run file's ``search.pruner``.
 
     Example:
-        >>> pruner_class("none").__name__
-        'NopPruner'
+        >>> pruner_class("none").__name__, pruner_class("asha").__name__
+        ('NopPruner', 'TimeASHAPruner')
     """
     import optuna
 
     if name not in _PRUNERS:
         raise ValueError(f"expected a pruner: one of {', '.join(_PRUNERS)}, got {name!r}")
+    if name == "asha":
+        from autotune.pruners import TimeASHAPruner
+
+        return TimeASHAPruner
     cls: type[optuna.pruners.BasePruner] = getattr(optuna.pruners, _PRUNERS[name])
     return cls
 
@@ -156,7 +161,7 @@ def _check_options(options: dict[str, Any], cls: type, path: KeyPath) -> None:
             names = ", ".join(accepted) or "none"
             raise Problem(
                 (*path, key),
-                expected=f"an option of optuna {cls.__name__}: {names}",
+                expected=f"an option of {cls.__module__.split('.')[0]} {cls.__name__}: {names}",
                 received=Described(f"unknown option {key!r}"),
                 hint=closest(key, accepted),
             )

@@ -198,7 +198,10 @@ def _check_value(name: str, value: Any, path: KeyPath, expected: str | None = No
         check(name, Fixed(value))
     except ValueError:
         hint = closest(value, entry.choices) if entry.kind == "str" else ""
-        if isinstance(value, str) and entry.kind in ("int", "float") and is_number(value):
+        if value == "auto" and not entry.auto:
+            takers = ", ".join(n for n, e in CATALOGUE.items() if e.auto)
+            hint = f"{name} takes no auto; only {takers} does"
+        elif isinstance(value, str) and entry.kind in ("int", "float") and is_number(value):
             hint = f"write {value} without quotes"
         raise Problem(
             ("space", *path), expected=expected or entry.expected(), received=value, hint=hint

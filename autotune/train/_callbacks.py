@@ -46,6 +46,8 @@ class TrialMonitor(keras.callbacks.Callback):
         self._deadline = deadline
         self.stopped: str | None = None
         self.curve: list[tuple[float, float]] = []
+        self.partial: tuple[float, float] | None = None
+        """``(seconds, accuracy)`` of a model the deadline stopped inside an epoch."""
         self.epoch_seconds: list[float] = []
         self.train_phase_seconds: list[float] = []
         self.fit_started: float | None = None
@@ -90,16 +92,21 @@ class TrialMonitor(keras.callbacks.Callback):
         if loss is not None and not math.isfinite(float(loss)):
             self._stop("nan")
             return
-        if self.stopped in ("deadline", "nan", "interrupted"):
+        accuracy = logs.get(self._monitor)
+        if self.stopped == "deadline" and accuracy is not None:
+            # Keras validates the model after a stop inside the epoch: what it reached by the
+            # deadline, kept as a partial result (not a point of the per-epoch curve).
+            self.partial = (now - self._started_at, float(accuracy))
+            return
+        if self.stopped in ("deadline", "nan", "interrupted") or accuracy is None:
             # The epoch was cut short; its numbers describe a partial epoch.
             return
-        accuracy = logs.get(self._monitor)
-        if accuracy is None:
-            return
         self.curve.append((now - self._started_at, float(accuracy)))
-        if self._report is not None and self._report(len(self.curve), float(accuracy)):
-            self._stop("pruned")
         last = epoch + 1 >= int(self.params.get("epochs", 0) or 0)
+        # report every epoch (the pruner records it), but a trial that trained every epoch is
+        # complete: a prune after the last one would throw its training away
+        if self._report is not None and self._report(len(self.curve), float(accuracy)) and not last:
+            self._stop("pruned")
         if not last and self._deadline is not None and time.perf_counter() >= self._deadline:
             # A trial that trained every epoch is complete even if the deadline passed while
             # its last validation ran.

@@ -17,7 +17,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from autotune.space import PRECISIONS
+from autotune.space import AUTO, AUTO_STEPS_PER_EXECUTION, PRECISIONS
 from autotune.train._replicas import pin_for_replicas
 
 
@@ -36,12 +36,18 @@ class CompileKnobs:
     steps_per_execution: int = 1
 
 
-def knobs_of(config: Mapping[str, Any], *, steps_per_execution: int | None = None) -> CompileKnobs:
+def knobs_of(
+    config: Mapping[str, Any], *, steps_per_execution: int | None = None, replicas: int = 1
+) -> CompileKnobs:
     """The compile knobs a trial config asks for (catalogue defaults for missing ones).
+
+    ``steps_per_execution: auto`` (the default) is ``AUTO_STEPS_PER_EXECUTION`` on one device
+    and 1 on several (``MirroredStrategy`` runs one step per call, see ``pin_for_replicas``).
 
     Args:
         config: the trial's values.
         steps_per_execution: overrides ``config["steps_per_execution"]`` when given.
+        replicas: the devices the trial trains on.
 
     Raises:
         ValueError: an unknown precision or a steps_per_execution below 1.
@@ -49,11 +55,16 @@ def knobs_of(config: Mapping[str, Any], *, steps_per_execution: int | None = Non
     Example:
         >>> knobs_of({"precision": "mixed_bfloat16", "steps_per_execution": 8})
         CompileKnobs(precision='mixed_bfloat16', jit_compile=False, steps_per_execution=8)
+        >>> knobs_of({}).steps_per_execution, knobs_of({}, replicas=2).steps_per_execution
+        (16, 1)
     """
     precision = str(config.get("precision", "float32"))
     if precision not in PRECISIONS:
         raise ValueError(f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
-    steps = steps_per_execution or int(config.get("steps_per_execution", 1))
+    asked = steps_per_execution or config.get("steps_per_execution", AUTO)
+    if asked == AUTO:
+        asked = AUTO_STEPS_PER_EXECUTION if replicas == 1 else 1
+    steps = int(asked)
     if steps < 1:
         raise ValueError(f"steps_per_execution: expected an integer >= 1, got {steps}")
     return CompileKnobs(
@@ -75,7 +86,7 @@ def resolve_knobs(
         >>> resolve_knobs({"steps_per_execution": 8, "jit_compile": True}, replicas=2)[1]
         {'steps_per_execution': [8, 1], 'jit_compile': [True, False]}
     """
-    knobs = knobs_of(config, steps_per_execution=steps_per_execution)
+    knobs = knobs_of(config, steps_per_execution=steps_per_execution, replicas=replicas)
     steps, jit, pinned = pin_for_replicas(
         replicas, steps_per_execution=knobs.steps_per_execution, jit_compile=knobs.jit_compile
     )

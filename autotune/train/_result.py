@@ -22,7 +22,8 @@ class TrialResult:
     """The measurements of one trial.
 
     Attributes:
-        accuracy: validation accuracy after the last epoch run (None if no epoch finished).
+        accuracy: validation accuracy after the last epoch run (None if no epoch finished); for
+            a trial the budget stopped inside an epoch, the accuracy Keras measured then.
         wall_seconds: the whole trial, from suggestion to result (data pipeline, build,
             compile, fit and evaluation).
         train_seconds: seconds inside ``fit``.
@@ -30,7 +31,8 @@ class TrialResult:
         examples_per_second: steady-state training throughput (epochs after the first; the
             first epoch when only one ran).
         epochs: epochs completed.
-        curve: per-epoch ``(seconds since the trial started, validation accuracy)`` pairs.
+        curve: per-epoch ``(seconds since the trial started, validation accuracy)`` pairs,
+            plus the partial last epoch's of a trial the budget stopped inside one.
         devices: the devices the trial trained on.
         end: one of ``END_REASONS``.
         reason: a human explanation when ``end`` is not ``complete``.
@@ -53,6 +55,12 @@ class TrialResult:
     values: tuple[float, ...] = ()
 
     @property
+    def partial(self) -> bool:
+        """Stopped by the study's budget with an accuracy: ranked with the complete trials,
+        marked partial (it trained fewer epochs, or part of its last)."""
+        return self.end == "deadline" and self.accuracy is not None
+
+    @property
     def accuracy_per_second(self) -> float | None:
         """Validation accuracy divided by the trial's wall-clock seconds."""
         if self.accuracy is None or self.wall_seconds <= 0:
@@ -65,6 +73,7 @@ class TrialResult:
         attrs["curve"] = [list(point) for point in self.curve]
         attrs["devices"] = list(self.devices)
         attrs["accuracy_per_second"] = self.accuracy_per_second
+        attrs["partial"] = self.partial
         attrs.pop("values")
         extras = attrs.pop("extras")
         attrs.update(extras)
@@ -104,7 +113,7 @@ class TrialResult:
             True
         """
         own = {f.name for f in fields(cls)} - {"extras", "values"}
-        skip = own | {"accuracy_per_second", *not_extras}
+        skip = own | {"accuracy_per_second", "partial", *not_extras}
         return cls(
             accuracy=attrs.get("accuracy"),
             wall_seconds=float(attrs.get("wall_seconds") or 0.0),

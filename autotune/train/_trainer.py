@@ -237,14 +237,17 @@ def _measure(
     train_seconds = 0.0
     if monitor.fit_started is not None:
         train_seconds = (monitor.fit_ended or time.perf_counter()) - monitor.fit_started
+    curve = [*monitor.curve]
+    if end == "deadline" and monitor.partial is not None:
+        curve.append(monitor.partial)  # what the model reached when the budget stopped it
     return TrialResult(
-        accuracy=monitor.curve[-1][1] if monitor.curve else None,
+        accuracy=curve[-1][1] if curve else None,
         wall_seconds=time.perf_counter() - started,
         train_seconds=train_seconds,
         first_epoch_seconds=monitor.epoch_seconds[0] if monitor.epoch_seconds else 0.0,
         examples_per_second=examples_per_second,
         epochs=epochs,
-        curve=tuple(monitor.curve),
+        curve=tuple(curve),
         devices=tuple(devices),
         end=end,
         reason=reason,

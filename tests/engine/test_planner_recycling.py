@@ -10,20 +10,23 @@ from autotune.engine._spawn import sampler_seed
 from autotune.engine._worker import should_recycle, successor_due
 
 
-def _trial(state: TrialState, seconds: float) -> optuna.trial.FrozenTrial:
+def _trial(state: TrialState, *first_reports: float) -> optuna.trial.FrozenTrial:
     value = 0.9 if state == TrialState.COMPLETE else None
-    return optuna.trial.create_trial(state=state, value=value, user_attrs={"wall_seconds": seconds})
+    curve = [[seconds, 0.5] for seconds in first_reports]
+    return optuna.trial.create_trial(state=state, value=value, user_attrs={"curve": curve})
 
 
-def test_expected_seconds_is_the_median_of_completed_trials() -> None:
-    trials = [
-        _trial(TrialState.COMPLETE, 10.0),
-        _trial(TrialState.COMPLETE, 12.0),
-        _trial(TrialState.COMPLETE, 200.0),
-        _trial(TrialState.PRUNED, 1.0),  # stopped early: says nothing about a full trial
-    ]
-    assert expected_seconds(trials) == 12.0
-    assert expected_seconds([_trial(TrialState.PRUNED, 1.0)]) is None
+def test_one_slow_configuration_does_not_stop_the_study() -> None:
+    # seed 2 of issue 14: the first (random) trial took 79 s, and the planner refused to start
+    # any other with 69 s left; a fast configuration reports within seconds
+    slow = _trial(TrialState.COMPLETE, 40.0, 79.0)
+    assert expected_seconds([slow]) == 40.0
+    assert can_start(69.0, expected_seconds([slow]))
+    trials = [slow, _trial(TrialState.PRUNED, 3.5), _trial(TrialState.COMPLETE, 6.0, 12.0)]
+    assert expected_seconds(trials) == 3.5
+    assert not can_start(3.0, expected_seconds(trials))
+    # nothing reported yet (a failed trial has no curve): the next trial starts
+    assert expected_seconds([_trial(TrialState.FAIL)]) is None
 
 
 def test_no_trial_starts_that_cannot_finish() -> None:

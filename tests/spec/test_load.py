@@ -61,9 +61,16 @@ def test_defaults_fill_what_a_minimal_file_leaves_out(tmp_path: Path) -> None:
     )
 
 
-def test_pareto_turns_the_default_pruner_off() -> None:
-    spec = load_run_mapping({"data": {"dataset": "digits"}, "search": {"objective": "pareto"}})
-    assert spec.search.resolved_pruner == "none"
+def test_pareto_and_a_budget_default_to_the_seconds_pruner() -> None:
+    def pruner(search: dict[str, object]) -> str:
+        spec = load_run_mapping({"data": {"dataset": "digits"}, "search": search})
+        return spec.search.resolved_pruner
+
+    assert pruner({"objective": "pareto"}) == "asha"
+    assert pruner({"budget": "5m"}) == "asha"
+    assert pruner({}) == "hyperband"
+    assert pruner({"budget": "5m", "pruner": "median"}) == "median"
+    assert pruner({"objective": "pareto", "pruner": "none"}) == "none"
 
 
 def test_a_mapping_without_source_has_no_study_name_and_no_file() -> None:

@@ -22,7 +22,7 @@ PRUNERS = _literals(SearchSpec.model_fields["pruner"].annotation)
 
 def test_the_schema_names_every_documented_sampler_and_pruner() -> None:
     assert SAMPLERS == ["tpe", "random", "grid", "cmaes", "gp", "nsga2"]
-    assert PRUNERS == ["hyperband", "successive_halving", "median", "none"]
+    assert PRUNERS == ["asha", "hyperband", "successive_halving", "median", "none"]
 
 
 @pytest.mark.parametrize("name", SAMPLERS)
