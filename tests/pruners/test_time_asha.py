@@ -68,9 +68,7 @@ def test_a_slow_trial_that_is_ahead_at_equal_seconds_goes_on() -> None:
 
 def test_about_one_in_reduction_factor_goes_on_at_each_rung() -> None:
     study, pruner = _study()
-    ends = [
-        _run(study, pruner, [(2.5, value), (7.0, value)])[1] for value in (0.5, 0.6, 0.7, 0.4)
-    ]
+    ends = [_run(study, pruner, [(2.5, value), (7.0, value)])[1] for value in (0.5, 0.6, 0.7, 0.4)]
     # 0.5 alone goes on; 0.6 beats it; 0.7 is first of 3; 0.4 is last of 4 (2 of 4 go on)
     assert ends == [False, False, False, True]
 
