@@ -376,7 +376,7 @@ def run_optuna(
                 batch_size=trial.suggest_categorical("batch_size", [32, 64, 128, 256]),
                 epochs=epochs,
                 verbose=0,
-                callbacks=[KerasPruningCallback(trial, "val_accuracy"), log.callback()],
+                callbacks=[log.callback(), KerasPruningCallback(trial, "val_accuracy")],
             )
             accuracy = float(history.history["val_accuracy"][-1])
             if accuracy > best["value"]:

@@ -44,7 +44,7 @@ def test_each_probe_runs_once_per_study_and_survives_a_resume(
     study = optuna.load_study(study_name=first.study, storage=first.storage)
     stored = [key for key in study.user_attrs if key.startswith("probe/")]
     assert len(stored) == 1  # one model shape, one batch size, one set of knobs
-    assert "steps_per_execution=1" in stored[0]
+    assert 'steps_per_execution="auto"' in stored[0]
 
 
 def test_a_stored_oom_probe_ends_the_trial_as_oom_before_training(

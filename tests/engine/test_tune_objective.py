@@ -100,7 +100,9 @@ def test_report_prunes_and_the_deadline_stops_a_trial(tmp_path: Path) -> None:
         results_dir=tmp_path,
     )
     (only,) = [t for t in study.optuna.trials if t.state.is_finished()]  # the rest never ran
-    assert only.state.name == "PRUNED" and only.user_attrs["end"] == "deadline"
+    # what the objective returned when the budget stopped it is kept, marked partial
+    assert only.state.name == "COMPLETE" and only.user_attrs["end"] == "deadline"
+    assert only.user_attrs["partial"] is True and only.value == 0.5
 
 
 def test_keras_callback_reports_each_epoch_and_keeps_the_model(tmp_path: Path) -> None:

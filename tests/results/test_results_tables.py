@@ -95,6 +95,7 @@ def test_leaderboard_holds_only_completed_trials_best_first(mixed) -> None:
         "wall_seconds",
         "accuracy_per_second",
         "pareto",
+        "partial",
         "params_learning_rate",
         "params_momentum",
         "params_optimizer",
@@ -110,7 +111,7 @@ def test_leaderboard_shows_the_test_accuracy_of_the_tested_trial_only(mixed) -> 
 
     table = leaderboard_table(ranked, test={"trial": 4, "accuracy": 0.93})
 
-    assert list(table.columns)[6] == "test_accuracy"
+    assert list(table.columns)[7] == "test_accuracy"
     assert table.set_index("trial")["test_accuracy"].to_dict()[4] == 0.93
     assert math.isnan(table.set_index("trial")["test_accuracy"].astype(float).to_dict()[0])
 
@@ -126,7 +127,7 @@ def test_leaderboard_shows_time_to_target_when_a_target_is_set(study, add) -> No
     )
     hidden = leaderboard_table(rank_trials(study.get_trials(), RankSpec()))
 
-    assert list(shown.columns)[6] == "time_to_target"
+    assert list(shown.columns)[7] == "time_to_target"
     assert shown["time_to_target"].tolist()[0] == 40.0
     assert "time_to_target" in nobody_reached.columns
     assert "time_to_target" not in hidden.columns

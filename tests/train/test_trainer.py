@@ -165,3 +165,37 @@ def test_a_trial_that_trained_every_epoch_is_complete_even_past_the_deadline() -
     monitor.on_epoch_begin(1)
     monitor.on_epoch_end(1, {"loss": 0.4, "val_accuracy": 0.8})
     assert monitor.stopped is None and len(monitor.curve) == 2
+
+
+def test_a_prune_after_the_last_epoch_leaves_the_trial_complete() -> None:
+    # Hyperband pruned trials after their 9th and last epoch (issue 14): the pruner still
+    # hears the last epoch, but the training it judged is kept
+    seen: list[int] = []
+
+    def report(epoch: int, accuracy: float) -> bool:
+        seen.append(epoch)
+        return True
+
+    result = _fit(epochs=1, report=report).result
+    assert seen == [1]
+    assert result.end == "complete" and result.epochs == 1
+
+
+def test_the_budget_stopping_an_epoch_keeps_what_the_model_reached() -> None:
+    # one long epoch (many small batches), stopped by the deadline inside it
+    train, val = _data(16384)
+    result = fit(
+        CONFIG,
+        build_model=_model,
+        train=train.unbatch().batch(4),
+        validation=val.take(8),
+        train_examples=16384,
+        epochs=3,
+        deadline=time.perf_counter() + 1.0,
+        steps_per_execution=1,
+    ).result
+    assert result.end == "deadline" and result.epochs == 0
+    assert result.partial
+    assert result.accuracy is not None and 0.0 <= result.accuracy <= 1.0
+    assert result.curve[-1][1] == result.accuracy  # measured when the budget stopped it
+    assert result.user_attrs()["partial"] is True
