@@ -71,11 +71,11 @@ def test_residual_block_layout(make_config: MakeConfig) -> None:
 
 def test_large_images_end_in_global_average_pooling(make_config: MakeConfig) -> None:
     config = make_config(depth=2, width=8)
-    small = build_model(config, family="cnn", input_shape=(8, 8, 1), num_classes=10)
-    large = build_model(config, family="cnn", input_shape=(32, 32, 3), num_classes=10)
-    assert "flatten" in {layer.name for layer in small.layers}
-    assert "global_pool" in {layer.name for layer in large.layers}
-    wider = build_model(config, family="cnn", input_shape=(64, 64, 3), num_classes=10)
+    small = build_model(config, family="cnn", input_shape=(28, 28, 1), num_classes=10)
+    large = build_model(config, family="cnn", input_shape=(96, 96, 3), num_classes=10)
+    assert "flatten" in {layer.name for layer in small.layers}  # 7x7: where things are counts
+    assert "global_pool" in {layer.name for layer in large.layers}  # 24x24
+    wider = build_model(config, family="cnn", input_shape=(128, 128, 3), num_classes=10)
     assert wider.count_params() == large.count_params()
 
 
