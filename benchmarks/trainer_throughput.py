@@ -5,7 +5,9 @@ a larger CNN and a CNN with augmentation. For each, the identical model (autotun
 ``build_model``) trains
 
 - ``autotune``: through autotune's pipeline and trainer, with the speed knobs its throughput
-  probe picks for this model among a few candidates (probe time reported, not counted);
+  probe picks for this model among a few candidates (probe time reported, not counted); with
+  ``--mode defaults``, with the knobs a run file that names none gets (``steps_per_execution:
+  auto``, cached and prefetched pipeline) and no probe: what users get;
 - ``keras``: ``model.fit(x, y, batch_size=...)`` on the normalized arrays, the way the Keras
   guides show it (augmentation as Keras preprocessing layers at the front of the model).
 
@@ -13,6 +15,7 @@ Throughput is examples/second over the epochs after the first (the first traces 
 compiles), training phase only. Run::
 
     python -m benchmarks.trainer_throughput            # full: 4 configs x 3 seeds
+    python -m benchmarks.trainer_throughput --mode defaults   # autotune's defaults, no probe
     python -m benchmarks.trainer_throughput --smoke    # seconds
 """
 
@@ -77,7 +80,9 @@ def _config(name: str, batch_size: int, **knobs: Any) -> Any:
     return TrialConfig(values)
 
 
-def child(config_name: str, competitor: str, seed: int, epochs: int, smoke: bool) -> None:
+def child(
+    config_name: str, competitor: str, seed: int, epochs: int, smoke: bool, mode: str = "probed"
+) -> None:
     import keras
 
     from autotune.data import make_datasets
@@ -88,7 +93,24 @@ def child(config_name: str, competitor: str, seed: int, epochs: int, smoke: bool
     batch_size = 64
     keras.utils.set_random_seed(seed)
     result: dict[str, Any] = {"dataset": dataset.name, "examples": len(dataset.x_train)}
-    if competitor == "autotune":
+    if competitor == "autotune" and mode == "defaults":
+        config = _config(config_name, batch_size)
+        data = make_datasets(dataset, config, seed=seed)
+        outcome = fit(
+            config,
+            build_model=_builder(config, data, family, dataset, seed),
+            train=data.train,
+            validation=data.validation,
+            train_examples=data.train_examples,
+            epochs=epochs,
+        )
+        result.update(
+            knobs={"steps_per_execution": config["steps_per_execution"]},
+            examples_per_second=outcome.result.examples_per_second,
+            accuracy=outcome.result.accuracy,
+            end=outcome.result.end,
+        )
+    elif competitor == "autotune":
         candidates = list(KNOB_CANDIDATES)
         if CONFIGS[config_name].get("flip"):
             candidates += [{**c, "augment_on": "model"} for c in KNOB_CANDIDATES[1:]]
@@ -205,10 +227,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", help="(child) configuration")
     p.add_argument("--competitor", help="(child) competitor")
     p.add_argument("--seed", type=int, default=0, help="(child) seed")
+    p.add_argument(
+        "--mode",
+        choices=("probed", "defaults"),
+        default="probed",
+        help="autotune's knobs: picked by its probe, or a run file's defaults (no probe)",
+    )
     args = p.parse_args(argv)
     epochs = args.epochs or (2 if args.smoke else 4)
     if args.child:
-        child(args.config, args.competitor, args.seed, epochs, args.smoke)
+        child(args.config, args.competitor, args.seed, epochs, args.smoke, args.mode)
         return 0
     seeds = args.seeds or (1 if args.smoke else 3)
     names = args.configs or (["small_mlp"] if args.smoke else list(CONFIGS))
@@ -217,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             for competitor in ordered(COMPETITORS, seed):
                 child_args = ["--config", name, "--competitor", competitor, "--seed", str(seed)]
-                child_args += ["--epochs", str(epochs)] + (["--smoke"] if args.smoke else [])
+                child_args += ["--epochs", str(epochs), "--mode", args.mode]
+                child_args += ["--smoke"] if args.smoke else []
                 result = run_child("benchmarks." + NAME, child_args, timeout=1800)
                 runs.append({"config": name, "competitor": competitor, "seed": seed, **result})
                 print(
@@ -263,15 +292,16 @@ def main(argv: list[str] | None = None) -> int:
             "model.fit ex/s",
             "ratio",
             "goal",
-            "knobs picked (seed 0)",
+            "knobs picked (seed 0)" if args.mode == "probed" else "knobs (defaults)",
         ],
         rows,
     )
     print(text)
     path = write(
-        NAME,
+        NAME if args.mode == "probed" else f"{NAME}_defaults",
         {
             "benchmark": NAME,
+            "mode": args.mode,
             "smoke": args.smoke,
             "seeds": seeds,
             "epochs": epochs,
