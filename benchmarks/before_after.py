@@ -89,9 +89,9 @@ def _one(tree: Path, run_file: Path, seed: int, out: Path) -> dict[str, Any]:
     env = child_env()
     env["PYTHONPATH"] = str(tree)
     began_wall = time.time()
+    command = [sys.executable, "-m", "autotune", "run", str(run_file), "--seed", str(seed)]
     done = subprocess.run(
-        [sys.executable, "-m", "autotune", "run", str(run_file), "--seed", str(seed)]
-        + ["--results-dir", str(out)],
+        [*command, "--results-dir", str(out)],
         cwd=tree,
         env=env,
         capture_output=True,

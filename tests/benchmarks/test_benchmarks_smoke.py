@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import memory, overhead, search_efficiency, trainer_throughput
+from benchmarks import before_after, memory, overhead, search_efficiency, trainer_throughput
 from benchmarks._common import FASHION, ordered
 
 pytestmark = pytest.mark.slow
@@ -59,18 +59,58 @@ def test_overhead_and_memory_smoke(tmp_path: Path) -> None:
 
 
 @needs_fashion
-def test_search_efficiency_smoke(tmp_path: Path) -> None:
-    out = tmp_path / "search.json"
+def test_trainer_throughput_defaults_smoke(tmp_path: Path) -> None:
+    out = tmp_path / "defaults.json"
 
-    assert search_efficiency.main(["--smoke", "--budget", "10", "--out", str(out)]) == 0
+    assert trainer_throughput.main(["--smoke", "--mode", "defaults", "--out", str(out)]) == 0
 
     result = json.loads(out.read_text())
+    assert result["mode"] == "defaults"
+    autotune = next(r for r in result["runs"] if r["competitor"] == "autotune")
+    assert autotune["knobs"] == {"steps_per_execution": "auto"}  # no probe, the default
+    assert autotune["examples_per_second"] > 0 and "probes" not in autotune
+
+
+@needs_fashion
+@pytest.mark.parametrize("mode", ["plain", "tuned"])
+def test_search_efficiency_smoke(tmp_path: Path, mode: str) -> None:
+    out = tmp_path / "search.json"
+
+    args = ["--smoke", "--mode", mode, "--budget", "10", "--out", str(out)]
+    assert search_efficiency.main(args) == 0
+
+    result = json.loads(out.read_text())
+    assert result["mode"] == mode
     assert [r["competitor"] for r in result["runs"]] == list(search_efficiency.COMPETITORS)
     for run in result["runs"]:
         assert run["trials"] >= 1, run
         assert run["events"], run  # at least one epoch validated within the budget
         assert all(0.0 <= accuracy <= 1.0 for _, accuracy in run["events"])
     assert "best_at_10s" in result["runs"][0]
+
+
+def test_plain_marks_are_absolute_seconds_whatever_the_budget() -> None:
+    events = [[5.0, 0.5], [20.0, 0.86], [70.0, 0.885], [200.0, 0.9]]
+    marks = search_efficiency.marks_for("plain", 150.0)
+    got = search_efficiency.metrics(events, 150.0, marks)
+    assert got == {
+        "best_at_60s": 0.86,
+        "best_at_150s": 0.885,
+        "best_at_300s": None,
+        "time_to_target": 70.0,
+    }
+
+
+def test_before_after_smoke(tmp_path: Path) -> None:
+    out = tmp_path / "before_after.json"
+
+    assert before_after.main(["--before", "HEAD", "--smoke", "--out", str(out)]) == 0
+
+    result = json.loads(out.read_text())
+    assert {(r["file"], r["version"]) for r in result["runs"]} == {
+        (f, v) for f in ("quickstart", "digits_mlp") for v in ("before", "after")
+    }
+    assert all(r["trials"] >= 1 and r["events"] for r in result["runs"])
 
 
 def test_search_metrics_read_the_timeline() -> None:
