@@ -31,7 +31,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RESERVED = frozenset(
-    {*TrialResult.__dataclass_fields__, "accuracy_per_second", "config", "owner", "strategy"}
+    {
+        *TrialResult.__dataclass_fields__,
+        *("accuracy_per_second", "config", "owner", "strategy", "seed", "partial", "rungs"),
+    }
 )
 """User-attribute names autotune writes itself; an objective's extra keys do not replace them."""
 
@@ -206,10 +209,11 @@ def _outcome(
         end=end,
         reason=reason,
         extras=dict(read.attrs),
-        values=read.values if end == "complete" and custom.tell_values else (),
+        values=read.values if end in ("complete", "deadline") and custom.tell_values else (),
         **ctx.timing(custom.train_examples),
     )
-    return TrainOutcome(result=result, model=ctx.model if end == "complete" else None)
+    kept = end == "complete" or result.partial  # a partial trial may rank first: keep its model
+    return TrainOutcome(result=result, model=ctx.model if kept else None)
 
 
 def objective_body(
@@ -326,9 +330,11 @@ def _context(
     deadline: float | None,
     started: float,
 ) -> TrialContext:
+    seed = setup.seed + trial.number
+    trial.set_user_attr("seed", seed)  # best.yaml's train.trial_seed
     return TrialContext(
         trial,
-        seed=setup.seed + trial.number,
+        seed=seed,
         epochs=setup.epochs,
         deadline=deadline,
         started_at=started,

@@ -132,7 +132,7 @@ def _hypermodel_best_file(
         "data": spec.data.model_dump(mode="json", exclude_none=True),
         "model": spec.model,
         "space": dict(config),
-        "train": {**spec.train.model_dump(mode="json"), "trial_seed": trial_seed},
+        "train": with_trial_seed(spec.train.model_dump(mode="json"), trial_seed),
         "search": {"sampler": spec.search.sampler, "pruner": "none", "trials": 1},
         "rank": spec.rank.model_dump(mode="json", exclude_none=True),
     }
@@ -190,3 +190,8 @@ def _not(spec: RunSpec, key: tuple[str, ...], expected: str, found: Any) -> Spec
     return SpecError.at(
         spec, key, expected=expected, received=Described(f"a {type(found).__name__}")
     )
+
+
+def with_trial_seed(train: dict[str, Any], trial_seed: int | None) -> dict[str, Any]:
+    """A run file's ``train:`` with the winning trial's seed, when it recorded one."""
+    return train if trial_seed is None else {**train, "trial_seed": trial_seed}

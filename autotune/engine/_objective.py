@@ -13,6 +13,7 @@ import optuna
 from autotune.data import make_datasets
 from autotune.engine._probes import probe_trial
 from autotune.engine._storage import set_user_attrs
+from autotune.engine._study import metric_names_of
 from autotune.models import build_model
 from autotune.pruners import TimeASHAPruner
 from autotune.train import CompiledModels, Reporter, TrainOutcome, TrialResult, fit, seed_trial
@@ -197,12 +198,15 @@ def objective_values(result: TrialResult, objective: str) -> list[float]:
     return [accuracy]
 
 
-def _told_complete(result: TrialResult, objective: str, *, objectives: int) -> bool:
-    """A result told COMPLETE with values derived from its accuracy (``objective_values``)."""
+def _told_complete(result: TrialResult, objective: str, *, study: optuna.Study) -> bool:
+    """A result told COMPLETE with values derived from its accuracy (``objective_values``):
+    a complete one, or a partial one of a study whose objective is derived from accuracy (not
+    a custom objective's other metric)."""
     if result.accuracy is None:
         return False
-    derived = len(objective_values(result, objective)) == objectives
-    return result.end == "complete" or (result.partial and derived)
+    if result.end == "complete":
+        return True
+    return result.partial and study.metric_names in (None, metric_names_of(objective))
 
 
 def record(
@@ -220,9 +224,9 @@ def record(
     set_user_attrs(study, trial, result.user_attrs())
     state = optuna.trial.TrialState.FAIL
     values: list[float] | None = None
-    if result.end == "complete" and result.values:
+    if (result.end == "complete" or result.partial) and result.values:
         state, values = optuna.trial.TrialState.COMPLETE, list(result.values)
-    elif _told_complete(result, objective, objectives=len(study.directions)):
+    elif _told_complete(result, objective, study=study):
         state, values = optuna.trial.TrialState.COMPLETE, objective_values(result, objective)
     elif result.end in PRUNED_ENDS:
         state = optuna.trial.TrialState.PRUNED

@@ -27,7 +27,9 @@ def expected_seconds(trials: Sequence[optuna.trial.FrozenTrial]) -> float | None
     """The fewest seconds a finished trial took to report its first validation accuracy (its
     curve's first point): how soon the quickest configuration seen gives a result.
 
-    None until a trial has reported (the first trials always start).
+    A completed trial that never reported (a custom objective without ``ctx.report``, which
+    the deadline cannot stop) counts with its whole wall seconds. None until a trial has
+    reported or completed (the first trials always start).
 
     Example:
         >>> make = optuna.trial.create_trial
@@ -39,12 +41,19 @@ def expected_seconds(trials: Sequence[optuna.trial.FrozenTrial]) -> float | None
     firsts = []
     for trial in trials:
         curve = trial.user_attrs.get("curve")
-        if trial.state not in (TrialState.COMPLETE, TrialState.PRUNED) or not curve:
+        if trial.state not in (TrialState.COMPLETE, TrialState.PRUNED):
             continue
-        first = curve[0]
+        first = curve[0] if isinstance(curve, list) and curve else None
         if isinstance(first, list | tuple) and first and isinstance(first[0], int | float):
             firsts.append(float(first[0]))
+        elif trial.state == TrialState.COMPLETE and _number(trial.user_attrs.get("wall_seconds")):
+            # an objective that never reports: the deadline cannot stop it, so its whole time
+            firsts.append(float(trial.user_attrs["wall_seconds"]))
     return min(firsts) if firsts else None
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
 def can_start(seconds_left: float | None, expected: float | None) -> bool:
@@ -80,8 +89,9 @@ def may_start(
     trials: Sequence[optuna.trial.FrozenTrial] | None = None,
 ) -> bool:
     """Whether another trial of ``study`` may start with ``seconds_left`` of the budget (None:
-    no budget): the budget is not spent, the grid not exhausted, and the trial is expected to
-    finish in time. ``trials``: the study as the caller last read it (read now when None and
+    no budget): the budget is not spent, the grid not exhausted, and the quickest
+    configuration seen could give a result in time (``expected_seconds``). ``trials``: the
+    study as the caller last read it (read now when None and
     a budget needs an estimate)."""
     if seconds_left is not None and seconds_left <= 0:
         return False

@@ -185,6 +185,8 @@ def run(
     budget = options.budget if options.budget is not None else spec.search.budget
     if budget != spec.search.budget:  # --budget: the pruner and sampler are sized to it
         spec = spec.model_copy(update={"search": spec.search.model_copy(update={"budget": budget})})
+    if seed != spec.seed:  # --seed: best.yaml draws the same split
+        spec = spec.model_copy(update={"seed": seed})
     deadline = None if budget is None else run_started + budget
 
     # The data split always follows the seed; a resumed study's sampler goes on from a seed

@@ -40,9 +40,12 @@ def directions(spec: RunSpec) -> list[Literal["maximize", "minimize"]]:
 
 def metric_names(spec: RunSpec) -> list[str]:
     """Names of the objective values, as Optuna Dashboard shows them."""
-    if spec.search.objective == "pareto":
-        return ["accuracy", "wall_seconds"]
-    return [spec.search.objective]
+    return metric_names_of(spec.search.objective)
+
+
+def metric_names_of(objective: str) -> list[str]:
+    """The metric names of a run file's ``search.objective`` (the values autotune tells)."""
+    return ["accuracy", "wall_seconds"] if objective == "pareto" else [objective]
 
 
 def make_sampler(

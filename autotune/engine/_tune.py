@@ -121,8 +121,9 @@ def tune(
             it is passed to ``fit`` only when given.
         sampler: ``tpe``, ``random``, ``grid``, ``cmaes``, ``gp`` or ``nsga2``.
         sampler_options: keyword options of the Optuna sampler.
-        pruner: ``hyperband``, ``successive_halving``, ``median`` or ``none``. Defaults to
-            hyperband (none with several objectives).
+        pruner: ``asha`` (seconds as the resource, ``autotune.TimeASHAPruner``),
+            ``hyperband``, ``successive_halving``, ``median`` or ``none``. Defaults to asha with
+            a budget, else hyperband (none with several objectives).
         pruner_options: keyword options of the Optuna pruner.
         rank: how trials are ranked: ``accuracy_per_second``, ``accuracy`` or
             ``time_to_target``, or a ``rank:`` section as a mapping (``{"by": "metric",

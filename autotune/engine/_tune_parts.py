@@ -12,6 +12,7 @@ import yaml
 from autotune.data import DataError, load_dataset
 from autotune.data._arrays import Arrays, dataset_of, split_arrays
 from autotune.engine._bodies import Custom, builder_body, hypermodel_body, objective_body
+from autotune.engine._code import with_trial_seed
 from autotune.engine._prepare import BestFile, Prepared
 from autotune.engine._study import make_pruner, make_sampler
 from autotune.models import choose_family
@@ -142,7 +143,7 @@ def best_file_for(document: Mapping[str, Any], *, runnable: bool) -> BestFile:
         if str(model).startswith("python:"):
             notes.append(f"# model: {model}, a Python object.")
         out["space"] = dict(config)
-        out["train"] = {**spec.train.model_dump(mode="json"), "trial_seed": trial_seed}
+        out["train"] = with_trial_seed(spec.train.model_dump(mode="json"), trial_seed)
         out["search"] = {"sampler": spec.search.sampler, "trials": 1}
         out["rank"] = spec.rank.model_dump(mode="json", exclude_none=True)
         return "\n".join(notes) + "\n" + yaml.safe_dump(out, sort_keys=False)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from autotune.space import Space
     from autotune.spec import RankSpec
 
-_ENGINE_ATTRS = ("config", "owner")
+_ENGINE_ATTRS = ("config", "owner", "seed", "rungs")
 """Attrs the engine sets on a trial besides its result (not a result's extras)."""
 
 

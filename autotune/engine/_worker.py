@@ -11,7 +11,7 @@ Messages, child to parent, all tuples:
 - ``("started", number, devices, params, unix_time)`` before each trial trains;
 - ``("ended", number)`` once the trial is recorded in the study (and its model saved);
 - ``("exit", reason)`` last: ``recycle`` (trial count or RSS limit reached), ``no_trials_left``,
-  ``budget`` (the budget is spent, the next trial would not finish in time, or the grid is
+  ``budget`` (the budget is spent, no trial could report in time, or the grid is
   exhausted), ``interrupted`` (Ctrl-C), ``unused`` (told to stop at the gate) or ``error``
   (with a message).
 """

@@ -16,23 +16,35 @@ def front_ranks(points: Sequence[tuple[float, float]]) -> list[int]:
         >>> front_ranks([(0.9, 10.0), (0.8, 20.0), (0.95, 30.0), (0.7, 30.0)])
         [0, 1, 0, 2]
     """
-    ranks = [-1] * len(points)
-    left = set(range(len(points)))
+    n = len(points)
+
+    def dominates(j: int, i: int) -> bool:
+        (vj, cj), (vi, ci) = points[j], points[i]
+        return vj >= vi and cj <= ci and (vj > vi or cj < ci)
+
+    # NSGA-II's fast non-dominated sort: O(n^2) comparisons
+    beaten_by = [0] * n
+    beats: list[list[int]] = [[] for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1, n):
+            if dominates(i, j):
+                beats[i].append(j)
+                beaten_by[j] += 1
+            elif dominates(j, i):
+                beats[j].append(i)
+                beaten_by[i] += 1
+    ranks = [-1] * n
+    current = [i for i in range(n) if beaten_by[i] == 0]
     front = 0
-    while left:
-        current = {
-            i
-            for i in left
-            if not any(
-                points[j][0] >= points[i][0]
-                and points[j][1] <= points[i][1]
-                and (points[j][0] > points[i][0] or points[j][1] < points[i][1])
-                for j in left
-            )
-        }
+    while current:
+        following = []
         for i in current:
             ranks[i] = front
-        left -= current
+            for j in beats[i]:
+                beaten_by[j] -= 1
+                if beaten_by[j] == 0:
+                    following.append(j)
+        current = following
         front += 1
     return ranks
 

@@ -31,14 +31,17 @@ class TimeASHAPruner(optuna.pruners.BasePruner):
     reports after crossing a rung, it is compared with every other trial's value at that rung:
     the value of the other trial's first report at or after the rung, or, for a trial that
     completed before it, its final value (it reached that in fewer seconds). A trial outside the
-    best ``ceil(n / reduction_factor)`` of the ``n`` trials at the rung is pruned. A
+    best ``ceil(n / reduction_factor)`` of the ``n`` trials at the rung is pruned. Only reports
+    inside the same rung compare: a slow trial whose first report comes rungs later is not held
+    against a fast trial's early one. A
     configuration that trains 1,000 examples a second is thus judged against what one that
     trains 20,000 reached in the same time, and cannot eat the budget before its first judgement.
     Like ASHA, no trial waits for another: each is judged as it reports.
 
     With ``cost`` given to ``report`` (for example the seconds a trial is projected to take in
-    total) trials are ordered by non-dominated rank over (value, cost) at each rung, ties broken
-    by value, as MOASHA does; this prunes multi-objective studies, where Optuna's
+    total, always minimized) trials are ordered by non-dominated rank over (value, cost) at each
+    rung, then by crowding distance (a front's ends first), then by value, as MOASHA does;
+    this prunes multi-objective studies, where Optuna's
     ``Trial.report`` is refused: call ``report`` instead of ``trial.report``.
 
     Each trial's reports are kept in its system attribute ``time_asha:curve``; the judgement at
@@ -80,8 +83,9 @@ class TimeASHAPruner(optuna.pruners.BasePruner):
         self._min_seconds = float(min_seconds)
         self._factor = float(reduction_factor)
         self._min_trials = min_trials
-        self._curves: dict[int, list[_Point]] = {}
-        self._judged: dict[int, int] = {}
+        # this process's view of its running trials, keyed by (storage, study, trial id)
+        self._curves: dict[tuple[int, int, int], list[_Point]] = {}
+        self._judged: dict[tuple[int, int, int], int] = {}
 
     def rung(self, seconds: float) -> int:
         """The highest rung reached after ``seconds`` (-1 before the first).
@@ -129,23 +133,26 @@ class TimeASHAPruner(optuna.pruners.BasePruner):
         trial_id: int = trial._trial_id  # type: ignore[attr-defined]
         if not math.isfinite(value):
             return False
-        curve = self._curve(study, trial_id)
+        key = (id(study._storage), study._study_id, trial_id)
+        curve = self._curve(study, key)
         curve.append((float(seconds), float(value), None if cost is None else float(cost)))
         study._storage.set_trial_system_attr(trial_id, CURVE_ATTR, [list(p) for p in curve])
         rung = self.rung(seconds)
-        if rung <= self._judged.get(trial_id, -1):
+        if rung <= self._judged.get(key, -1):
             return False
         at = self.rung_seconds(rung)
+        trials = study.get_trials(deepcopy=False)
+        self._forget_finished(key, trials)
         others = [
             point
-            for other in study.get_trials(deepcopy=False)
+            for other in trials
             if other._trial_id != trial_id
-            for point in [_value_at(other, at)]
+            for point in [_value_at(other, at, until=self.rung_seconds(rung + 1))]
             if point is not None
         ]
         if len(others) + 1 < self._min_trials:
             return False  # judged when the next report finds enough trials at this rung
-        self._judged[trial_id] = rung
+        self._judged[key] = rung
         maximize = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
         place = _place((value, cost), others, maximize=maximize)
         kept = place < math.ceil((len(others) + 1) / self._factor)
@@ -156,11 +163,18 @@ class TimeASHAPruner(optuna.pruners.BasePruner):
         study._storage.set_trial_user_attr(trial_id, RUNGS_ATTR, rungs)
         return not kept
 
-    def _curve(self, study: optuna.Study, trial_id: int) -> list[_Point]:
-        if trial_id not in self._curves:
-            stored = _stored(study, trial_id, CURVE_ATTR, system=True) or []
-            self._curves[trial_id] = [_point(p) for p in stored if _point(p) is not None]  # type: ignore[misc]
-        return self._curves[trial_id]
+    def _curve(self, study: optuna.Study, key: tuple[int, int, int]) -> list[_Point]:
+        if key not in self._curves:
+            stored = _stored(study, key[2], CURVE_ATTR, system=True) or []
+            self._curves[key] = [_point(p) for p in stored if _point(p) is not None]  # type: ignore[misc]
+        return self._curves[key]
+
+    def _forget_finished(self, key: tuple[int, int, int], trials: Sequence[FrozenTrial]) -> None:
+        """Drop what this process kept of trials of the study that are no longer running."""
+        running = {t._trial_id for t in trials if t.state == TrialState.RUNNING}
+        for kept in [k for k in self._curves if k[:2] == key[:2] and k[2] not in running]:
+            self._curves.pop(kept, None)
+            self._judged.pop(kept, None)
 
 
 def _stored(study: optuna.Study, trial_id: int, key: str, *, system: bool = False) -> Any:
@@ -178,12 +192,17 @@ def _point(raw: Any) -> _Point | None:
         return None
 
 
-def _value_at(trial: FrozenTrial, seconds: float) -> tuple[float, float | None] | None:
-    """``(value, cost)`` of ``trial`` at ``seconds``; None when it did not get that far.
+def _value_at(
+    trial: FrozenTrial, seconds: float, *, until: float
+) -> tuple[float, float | None] | None:
+    """``(value, cost)`` of ``trial`` at the rung from ``seconds`` to ``until``; None when it
+    has nothing to show there.
 
-    Its first report at or after ``seconds``; for a trial that completed before, its final
-    value (the curve's last point, or for a trial reported without this pruner its objective
-    value and duration).
+    Its first report inside the rung (where the judged trial's own report is); for a trial
+    that completed before the rung, its final value (the curve's last point, or for a trial
+    reported without this pruner its objective value and duration). A trial whose first
+    report after ``seconds`` came only after ``until`` (a slow one), one stopped before the
+    rung, and one the study's budget cut short (``partial``) do not compete at it.
     """
     if trial.state not in (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED):
         return None
@@ -191,8 +210,8 @@ def _value_at(trial: FrozenTrial, seconds: float) -> tuple[float, float | None] 
     curve = [p for p in map(_point, raw) if p is not None] if isinstance(raw, list) else []
     for point in curve:
         if point[0] >= seconds:
-            return point[1], point[2]
-    if trial.state != TrialState.COMPLETE:
+            return (point[1], point[2]) if point[0] < until else None
+    if trial.state != TrialState.COMPLETE or trial.user_attrs.get("partial") is True:
         return None
     if curve:
         return curve[-1][1], curve[-1][2]

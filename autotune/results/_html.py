@@ -156,7 +156,7 @@ def _leaderboard(ranked: Sequence[RankedTrial], test: Mapping[str, Any] | None) 
     for row in ranked[:LEADERBOARD_ROWS]:
         cells = [
             str(row.rank),
-            str(row.number),
+            str(row.number) + (" (partial)" if row.partial else ""),
             f"{row.accuracy:.4f}",
             f"{row.wall_seconds:.1f}",
             f"{row.accuracy_per_second:.4f}",

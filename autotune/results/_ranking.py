@@ -150,7 +150,13 @@ def rank_trials(trials: Sequence[FrozenTrial], rank: RankSpec) -> list[RankedTri
         floor = max(accuracies, default=0.0) - rank.tolerance
     else:
         floor = float(rank.min_accuracy)
-    front = pareto_front([(row.accuracy, row.wall_seconds) for row in rows])
+    # a trial the budget cut short is fast because it stopped, not because it trains fast
+    front = [
+        on and not row.partial
+        for on, row in zip(
+            pareto_front([(row.accuracy, row.wall_seconds) for row in rows]), rows, strict=True
+        )
+    ]
     above = [row.accuracy >= floor - _FLOOR_SLACK for row in rows]
 
     def key(i: int) -> tuple[float, ...]:

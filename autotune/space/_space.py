@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from autotune.space._catalogue import CATALOGUE
+from autotune.space._catalogue import AUTO, AUTO_STEPS_PER_EXECUTION, CATALOGUE
 from autotune.space._config import TrialConfig
 from autotune.space._dimensions import Choice, Dimension, Fixed, Float, Int, Value
 
@@ -130,6 +130,8 @@ def _default_of(name: str, dim: Choice | Int | Float) -> Value:
     """The value of ``dim`` nearest to built-in ``name``'s default (first/low otherwise)."""
     entry = CATALOGUE.get(name)
     wanted = None if entry is None else entry.default
+    if wanted == AUTO and not (isinstance(dim, Choice) and AUTO in dim.choices):
+        wanted = AUTO_STEPS_PER_EXECUTION  # what auto trains with on one device
     if isinstance(dim, Choice):
         if any(wanted == c and type(wanted) is type(c) for c in dim.choices):
             return wanted

@@ -18,7 +18,7 @@ from autotune.spec._values import can_take
 
 DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "npz", "csv", "image_dir")
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp", "nsga2")
-PRUNERS = ("hyperband", "successive_halving", "median", "none")
+PRUNERS = ("asha", "hyperband", "successive_halving", "median", "none")
 OBJECTIVES = ("accuracy", "accuracy_per_second", "pareto")
 RANKINGS = ("accuracy_per_second", "accuracy", "time_to_target", "metric")
 MODELS = ("auto", "mlp", "cnn")
@@ -109,7 +109,7 @@ class TrainSpec(_Section):
     lr_reference_batch: int = Field(default=256, ge=1)
     reuse_compiled: bool = True
     """Keep compiled models between trials (``autotune.train.CompiledModels``)."""
-    trial_seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    trial_seed: int | None = Field(default=None, ge=0)
     """Trial N trains with seed ``trial_seed + N`` (weights, dropout, shuffling, augmentation);
     None: the run's ``seed``, which also draws the data split. ``best.yaml`` sets it to the
     winning trial's seed, so its one trial retrains that model."""
@@ -221,14 +221,17 @@ class SearchSpec(_Section):
     @property
     def resolved_pruner(self) -> str:
         """The pruner in force: the one named, else ``asha`` (seconds as the resource) for a
-        study with a budget or the ``pareto`` objective, else ``hyperband`` (epochs)."""
-        return self.pruner_for(self.budget)
+        study with a budget (``--budget`` sets it too) or the ``pareto`` objective, else
+        ``hyperband`` (epochs).
 
-    def pruner_for(self, budget: float | None) -> str:
-        """The pruner in force when the run's budget is ``budget`` (``--budget`` may set it)."""
+        ``pruner_options`` without ``pruner`` were written for the epoch-based default of
+        earlier versions: they keep ``hyperband`` (but for ``pareto``, which it cannot prune).
+        """
         if self.pruner is not None:
             return self.pruner
-        return "asha" if budget is not None or self.objective == "pareto" else "hyperband"
+        if self.objective == "pareto":
+            return "asha"
+        return "asha" if self.budget is not None and not self.pruner_options else "hyperband"
 
     @model_validator(mode="after")
     def _check(self) -> SearchSpec:

@@ -123,10 +123,11 @@ def test_killed_run_leaves_an_abandoned_trial_that_does_not_count(
     killed = trials[number]
     assert killed.state == optuna.trial.TrialState.FAIL
     assert killed.user_attrs["end"] == "abandoned"
-    # The budget stopped the next trial: a deadline, recorded as pruned, with its values kept.
+    # The budget stopped the next trial: a deadline, kept as a partial result.
     ran = [t for t in trials if t.state != optuna.trial.TrialState.WAITING]
     assert ran[-1].user_attrs["end"] == "deadline"
-    assert ran[-1].state == optuna.trial.TrialState.PRUNED
+    assert ran[-1].state == optuna.trial.TrialState.COMPLETE
+    assert ran[-1].user_attrs["partial"] is True
     # The slot of the abandoned trial is reserved again and waits for the next run.
     assert [t.state for t in trials[len(ran) :]] == [optuna.trial.TrialState.WAITING]
     rows = pd.read_csv(tmp_path / "out" / "tiny" / "trials.csv")

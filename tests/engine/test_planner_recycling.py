@@ -29,6 +29,13 @@ def test_one_slow_configuration_does_not_stop_the_study() -> None:
     assert expected_seconds([_trial(TrialState.FAIL)]) is None
 
 
+def test_an_objective_that_never_reports_counts_with_its_whole_time() -> None:
+    # the deadline cannot stop it, so a trial starts only if a whole one fits
+    silent = optuna.trial.create_trial(value=0.9, user_attrs={"wall_seconds": 30.0})
+    assert expected_seconds([silent]) == 30.0
+    assert not can_start(20.0, expected_seconds([silent]))
+
+
 def test_no_trial_starts_that_cannot_finish() -> None:
     assert can_start(None, 100.0)  # no budget
     assert can_start(5.0, None)  # nothing finished yet: the first trials always start

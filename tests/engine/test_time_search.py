@@ -49,6 +49,14 @@ def test_a_budget_makes_seconds_the_resource_and_the_planner_starts_fast_trials(
         assert trial.intermediate_values  # and shown in Optuna Dashboard
 
 
+def test_a_budget_given_on_the_command_line_also_makes_seconds_the_resource(
+    tmp_path: Path, run_file: Callable[..., Path]
+) -> None:
+    path = run_file(search={"pruner": None, "trials": 2})
+    study, _ = _run(path, tmp_path, budget=120.0)
+    assert all(trial.system_attrs.get(CURVE_ATTR) for trial in study.trials)
+
+
 def test_a_trial_the_budget_stops_is_ranked_as_partial_with_its_model(
     tmp_path: Path, run_file: Callable[..., Path]
 ) -> None:
@@ -106,6 +114,8 @@ def test_pareto_studies_are_pruned_at_equal_seconds(
     assert states <= {optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED}
     judged = [t for t in study.trials if "rungs" in t.user_attrs]
     assert len(judged) >= 4
+    pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned and all(t.user_attrs["end"] == "pruned" for t in pruned)
     costs = [point[2] for t in study.trials for point in t.system_attrs[CURVE_ATTR]]
     assert all(cost is not None and cost > 0 for cost in costs)  # projected seconds
     assert (folder / "leaderboard.csv").is_file()

@@ -104,6 +104,26 @@ def test_report_prunes_and_the_deadline_stops_a_trial(tmp_path: Path) -> None:
     assert only.state.name == "COMPLETE" and only.user_attrs["end"] == "deadline"
     assert only.user_attrs["partial"] is True and only.value == 0.5
 
+    @at.objective
+    def endless_loss(config: at.TrialConfig, ctx: at.TrialContext) -> dict[str, float]:
+        epoch = 0
+        while not ctx.report(0.25, epoch := epoch + 1):
+            time.sleep(0.05)
+        return {"loss": 0.25, "accuracy": 0.75}
+
+    study = at.tune(
+        at.Space(x=at.Float(0.0, 1.0)),
+        objective=endless_loss,
+        metric="loss",
+        direction="minimize",
+        trials=2,
+        budget="1s",
+        results_dir=tmp_path / "loss",
+    )
+    (only,) = [t for t in study.optuna.trials if t.state.is_finished()]
+    # the study minimizes loss: the partial trial is told its loss, never its accuracy
+    assert only.state.name == "COMPLETE" and only.value == 0.25
+
 
 def test_keras_callback_reports_each_epoch_and_keeps_the_model(tmp_path: Path) -> None:
     x, y = load_digits(return_X_y=True)

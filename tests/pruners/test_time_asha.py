@@ -66,6 +66,27 @@ def test_a_slow_trial_that_is_ahead_at_equal_seconds_goes_on() -> None:
     assert all("kept" in text for text in rungs.values())
 
 
+def test_a_fast_trial_is_not_judged_against_a_slow_trials_later_report() -> None:
+    study, pruner = _study()
+    # a slow trial whose first report (0.86) came at 40 s, rungs after the 2 s one
+    _run(study, pruner, [(40.0, 0.86)], complete=False)
+    # a fast trial had nothing to compare with at its rungs (2-6 s, 6-18 s): it goes on
+    _, pruned = _run(study, pruner, [(2.5, 0.80), (6.5, 0.84)])
+    assert not pruned
+    # at 40 s (rung 18-54 s) the slow trial's 0.86 does compete: 0.85 there is pruned
+    _, pruned = _run(study, pruner, [(19.0, 0.85)])
+    assert pruned
+
+
+def test_one_pruner_serves_several_studies_apart() -> None:
+    pruner = TimeASHAPruner(min_seconds=1.0)
+    first = optuna.create_study(direction="maximize", pruner=pruner)
+    second = optuna.create_study(direction="maximize", pruner=pruner)
+    _run(first, pruner, [(5.0, 0.9)], complete=False)  # trial id 0 of its storage, running
+    _run(second, pruner, [(0.5, 0.1)])  # trial id 0 of another storage
+    assert second.trials[0].system_attrs[CURVE_ATTR] == [[0.5, 0.1, None]]
+
+
 def test_about_one_in_reduction_factor_goes_on_at_each_rung() -> None:
     study, pruner = _study()
     ends = [_run(study, pruner, [(2.5, value), (7.0, value)])[1] for value in (0.5, 0.6, 0.7, 0.4)]

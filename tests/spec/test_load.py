@@ -71,6 +71,8 @@ def test_pareto_and_a_budget_default_to_the_seconds_pruner() -> None:
     assert pruner({}) == "hyperband"
     assert pruner({"budget": "5m", "pruner": "median"}) == "median"
     assert pruner({"objective": "pareto", "pruner": "none"}) == "none"
+    # options written for the old epoch-based default keep it
+    assert pruner({"budget": "5m", "pruner_options": {"min_resource": 1}}) == "hyperband"
 
 
 def test_a_mapping_without_source_has_no_study_name_and_no_file() -> None:
