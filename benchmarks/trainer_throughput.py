@@ -86,7 +86,7 @@ def child(
     import keras
 
     from autotune.data import make_datasets
-    from autotune.train import fit, probe
+    from autotune.train import probe
 
     dataset = _load(smoke, seed)
     family = CONFIGS[config_name]["family"]
@@ -95,21 +95,8 @@ def child(
     result: dict[str, Any] = {"dataset": dataset.name, "examples": len(dataset.x_train)}
     if competitor == "autotune" and mode == "defaults":
         config = _config(config_name, batch_size)
-        data = make_datasets(dataset, config, seed=seed)
-        outcome = fit(
-            config,
-            build_model=_builder(config, data, family, dataset, seed),
-            train=data.train,
-            validation=data.validation,
-            train_examples=data.train_examples,
-            epochs=epochs,
-        )
-        result.update(
-            knobs={"steps_per_execution": config["steps_per_execution"]},
-            examples_per_second=outcome.result.examples_per_second,
-            accuracy=outcome.result.accuracy,
-            end=outcome.result.end,
-        )
+        result["knobs"] = {"steps_per_execution": config["steps_per_execution"]}
+        result.update(_train(config, dataset, family, seed, epochs))
     elif competitor == "autotune":
         candidates = list(KNOB_CANDIDATES)
         if CONFIGS[config_name].get("flip"):
@@ -128,23 +115,31 @@ def child(
         best = max(probes, key=lambda p: p["examples_per_second"])
         result.update(probes=probes, knobs=best["knobs"], probe_seconds=time.perf_counter() - began)
         config = _config(config_name, batch_size, **best["knobs"])
-        data = make_datasets(dataset, config, seed=seed)
-        outcome = fit(
-            config,
-            build_model=_builder(config, data, family, dataset, seed),
-            train=data.train,
-            validation=data.validation,
-            train_examples=data.train_examples,
-            epochs=epochs,
-        )
-        result.update(
-            examples_per_second=outcome.result.examples_per_second,
-            accuracy=outcome.result.accuracy,
-            end=outcome.result.end,
-        )
+        result.update(_train(config, dataset, family, seed, epochs))
     else:
         result.update(_plain_fit(config_name, dataset, family, batch_size, epochs, seed))
     emit(result)
+
+
+def _train(config: Any, dataset: Any, family: str, seed: int, epochs: int) -> dict[str, Any]:
+    """Train ``config`` with autotune's pipeline and trainer; its speed, accuracy and end."""
+    from autotune.data import make_datasets
+    from autotune.train import fit
+
+    data = make_datasets(dataset, config, seed=seed)
+    outcome = fit(
+        config,
+        build_model=_builder(config, data, family, dataset, seed),
+        train=data.train,
+        validation=data.validation,
+        train_examples=data.train_examples,
+        epochs=epochs,
+    )
+    return {
+        "examples_per_second": outcome.result.examples_per_second,
+        "accuracy": outcome.result.accuracy,
+        "end": outcome.result.end,
+    }
 
 
 def _builder(config: Any, data: Any, family: str, dataset: Any, seed: int) -> Any:
