@@ -91,8 +91,8 @@ def _sizes(smoke: bool) -> tuple[int, int, int]:
     return (600, 300, 2) if smoke else (12000, 3000, 9)
 
 
-def _plain_arrays(smoke: bool, seed: int) -> dict[str, Any]:
-    """Raw pixel values (uint8, N x 28 x 28 x 1): plain mode normalizes them per trial."""
+def _split(smoke: bool, seed: int, prepare: Any) -> tuple[Any, dict[str, Any]]:
+    """The Fashion-MNIST split every tuner gets, images passed through ``prepare``."""
     import numpy as np
 
     from autotune.data import load_dataset
@@ -106,45 +106,27 @@ def _plain_arrays(smoke: bool, seed: int) -> dict[str, Any]:
         seed=seed,
     )
     assert dataset.x_test is not None and dataset.y_test is not None
-    shape = lambda x: x.reshape(-1, *plain.INPUT_SHAPE)  # noqa: E731
     test_n = 1000 if smoke else len(dataset.x_test)
-    x = shape(dataset.x_train)
-    return {
-        "x": x,
+    return dataset, {
+        "x": prepare(dataset.x_train),
         "y": dataset.y_train.astype(np.int32),
-        "xv": shape(dataset.x_val),
+        "xv": prepare(dataset.x_val),
         "yv": dataset.y_val.astype(np.int32),
-        "xt": shape(dataset.x_test[:test_n]),
+        "xt": prepare(dataset.x_test[:test_n]),
         "yt": dataset.y_test[:test_n].astype(np.int32),
-        "moments": plain.train_moments(x),
-        "value_range": tuple(float(v) for v in dataset.value_range),
     }
+
+
+def _plain_arrays(smoke: bool, seed: int) -> dict[str, Any]:
+    """Raw pixel values (uint8, N x 28 x 28 x 1): plain mode normalizes them per trial."""
+    dataset, arrays = _split(smoke, seed, lambda x: x.reshape(-1, *plain.INPUT_SHAPE))
+    arrays["moments"] = plain.train_moments(arrays["x"])
+    arrays["value_range"] = tuple(float(v) for v in dataset.value_range)
+    return arrays
 
 
 def _arrays(smoke: bool, seed: int) -> dict[str, Any]:
-    import numpy as np
-
-    from autotune.data import load_dataset
-    from autotune.spec import DataSpec
-
-    train, val, _ = _sizes(smoke)
-    dataset = load_dataset(
-        DataSpec(
-            dataset="fashion_mnist", path=FASHION, train_size=train, validation_size=val, test=True
-        ),
-        seed=seed,
-    )
-    assert dataset.x_test is not None and dataset.y_test is not None
-    scale = lambda x: (x.astype("float32") / 255.0).reshape(-1, 28, 28, 1)  # noqa: E731
-    test_n = 1000 if smoke else len(dataset.x_test)
-    return {
-        "x": scale(dataset.x_train),
-        "y": dataset.y_train.astype(np.int32),
-        "xv": scale(dataset.x_val),
-        "yv": dataset.y_val.astype(np.int32),
-        "xt": scale(dataset.x_test[:test_n]),
-        "yt": dataset.y_test[:test_n].astype(np.int32),
-    }
+    return _split(smoke, seed, lambda x: (x.astype("float32") / 255.0).reshape(-1, 28, 28, 1))[1]
 
 
 def keras_cnn(depth: int, width: int, dropout: float, l2: float) -> Any:
