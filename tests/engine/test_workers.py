@@ -217,7 +217,13 @@ def test_the_budget_stops_every_workers_trial_with_its_results(
     tmp_path: Path, run_file: Callable[..., Path]
 ) -> None:
     # The budget includes the workers' start-up (TensorFlow import: ~10 s, 40 s on a loaded CI).
-    path = run_file(**SMALL, train={"epochs": 5000}, search={"trials": 4, "budget": "60s"})
+    # 10,000 epochs of 1,000 rows one step at a time cannot finish in 60 s (5,000 epochs of 200
+    # rows with 16 steps per execution did, on CI: one execution an epoch).
+    path = run_file(
+        data={"train_size": 1000, "validation_size": 100, "test": False},
+        train={"epochs": 10_000, "steps_per_execution": 1},
+        search={"trials": 4, "budget": "60s"},
+    )
     report = run(load_run_file(path), RunOptions(results_dir=tmp_path / "out", workers=2))
     ran = [t for t in _study(report).trials if t.state != TrialState.WAITING]
     assert ran, "no trial started within the budget"
