@@ -20,6 +20,7 @@ import optuna
 
 from autotune.engine._review import refresh_note
 from autotune.results import RankedTrial, rank_trials, write_results
+from autotune.spec import derived_study_name
 
 if TYPE_CHECKING:
     from autotune.engine._prepare import BestFile
@@ -94,7 +95,10 @@ class Rewriter:
         ranked = self.ranked(trials)
         best = (
             self.best_file(
-                self.spec, ranked[0].config, study=f"{self.name}-best", trial_seed=ranked[0].seed
+                self.spec,
+                ranked[0].config,
+                study=derived_study_name(self.name, "best"),
+                trial_seed=ranked[0].seed,
             )
             if ranked
             else None

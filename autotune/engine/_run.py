@@ -43,7 +43,7 @@ from autotune.engine._study import (
 )
 from autotune.engine._worker import started_params
 from autotune.engine._workers import run_pool, worker_plan
-from autotune.spec import RunSpec
+from autotune.spec import RunSpec, check_study_name, study_name_from
 from autotune.train import (
     TrialResult,
     freeze_long_lived,
@@ -141,12 +141,16 @@ class RunReport:
 
 
 def study_name(spec: RunSpec, options: RunOptions) -> str:
-    """The study's name: ``--study``, else ``study:``, else the run file's stem."""
+    """The study's name: ``--study``, else ``study:``, else the run file's stem.
+
+    Raises:
+        SpecError: ``--study`` (or the Python API's ``study=``) could leave the results folder.
+    """
     if options.study:
-        return options.study
+        return check_study_name(options.study, key="--study")
     if spec.study:
-        return spec.study
-    return spec.file.stem if spec.file is not None else "autotune"
+        return check_study_name(spec.study)
+    return study_name_from(spec.file.stem) if spec.file is not None else "autotune"
 
 
 def run(

@@ -11,7 +11,15 @@ from autotune.results._export import WrittenResults, write_results
 from autotune.results._ranking import rank_trials
 from autotune.results._report import write_report
 from autotune.results._storage import is_url, read_study, storage_url
-from autotune.spec import RankSpec, SpecError, fixed_run_file, load_run_mapping
+from autotune.spec import (
+    STUDY_NAME_RULE,
+    RankSpec,
+    SpecError,
+    derived_study_name,
+    fixed_run_file,
+    is_study_name,
+    load_run_mapping,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -56,6 +64,8 @@ def rewrite(
     name = loaded.study_name
     if not is_url(target):  # a folder or a SQLite file: write next to study.db
         directory = Path(url.removeprefix("sqlite:///")).parent
+    elif not is_study_name(name):
+        raise ValueError(f"study {name!r} cannot name a results folder: expected {STUDY_NAME_RULE}")
     else:
         directory = (results_dir if results_dir is not None else Path("results")) / name
     document = loaded.user_attrs.get(SPEC_ATTR)
@@ -70,7 +80,11 @@ def rewrite(
             raise ValueError(message) from None
         rank = spec.rank
         ranked = rank_trials(loaded.get_trials(deepcopy=False), rank)
-        best = fixed_run_file(spec, ranked[0].config, study=f"{name}-best") if ranked else None
+        best = (
+            fixed_run_file(spec, ranked[0].config, study=derived_study_name(name, "best"))
+            if ranked
+            else None
+        )
     written = write_results(directory, loaded, rank, best_run_file=best)
     if report:
         written = replace(written, report=write_report(directory, loaded, rank))

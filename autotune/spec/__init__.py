@@ -5,6 +5,13 @@ from autotune.spec._duration import parse_duration
 from autotune.spec._errors import SpecError
 from autotune.spec._fixed import fixed_run_file
 from autotune.spec._load import load_run_file, load_run_mapping, load_space
+from autotune.spec._names import (
+    STUDY_NAME_RULE,
+    check_study_name,
+    derived_study_name,
+    is_study_name,
+    study_name_from,
+)
 from autotune.spec._schema import (
     DataSpec,
     ProbeSpec,
@@ -23,6 +30,7 @@ from autotune.spec._storage_url import (
 )
 
 __all__ = [
+    "STUDY_NAME_RULE",
     "DataSpec",
     "ProbeSpec",
     "RankSpec",
@@ -31,10 +39,13 @@ __all__ = [
     "SpecError",
     "StorageUrlError",
     "TrainSpec",
+    "check_study_name",
+    "derived_study_name",
     "describe",
     "expand_storage_url",
     "fixed_run_file",
     "is_server_url",
+    "is_study_name",
     "load_run_file",
     "load_run_mapping",
     "load_space",
@@ -43,4 +54,5 @@ __all__ = [
     "redact",
     "sampler_class",
     "space_of",
+    "study_name_from",
 ]

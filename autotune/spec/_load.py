@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,9 +11,10 @@ from pydantic import ValidationError
 from autotune.spec._custom import names_code
 from autotune.spec._errors import Described, KeyPath, SpecError, show
 from autotune.spec._messages import spec_error
+from autotune.spec._names import study_name_from
 from autotune.spec._schema import RunSpec
 from autotune.spec._space import parse_space, space_of
-from autotune.spec._yaml import read_yaml
+from autotune.spec._yaml import MAX_BYTES, read_yaml, too_big
 
 if TYPE_CHECKING:
     from autotune.space import Space
@@ -43,8 +43,24 @@ def load_run_file(path: str | Path) -> RunSpec:
         ('digits', 'digits')
     """
     file = Path(path)
+    data, lines = read_yaml(_read(file), file)
+    return _build(data, lines, file)
+
+
+def _read(file: Path) -> str:
+    """The text of a run file, reading at most one byte past :data:`MAX_BYTES`."""
     try:
-        text = file.read_text(encoding="utf-8")
+        if file.exists() and not file.is_dir() and not file.is_file():  # a FIFO or a device
+            raise SpecError(
+                expected="a run file (a regular file)",
+                received=Described("a device, pipe or socket"),
+                file=file,
+            )
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise too_big(Described(f"more than {MAX_BYTES // 1024} KiB"), file)
+        return raw.decode("utf-8")
     except OSError as exc:
         raise SpecError(
             expected="a readable run file",
@@ -55,8 +71,6 @@ def load_run_file(path: str | Path) -> RunSpec:
         raise SpecError(
             expected="a UTF-8 text file", received=Described(str(exc.reason)), file=file
         ) from None
-    data, lines = read_yaml(text, file)
-    return _build(data, lines, file)
 
 
 def load_space(path: str | Path) -> Space:
@@ -111,7 +125,7 @@ def _build(data: Any, lines: dict[KeyPath, int], file: Path | None) -> RunSpec:
             line=lines.get(()),
         )
     if "study" not in data and file is not None:
-        data = {"study": re.sub(r"[^A-Za-z0-9_.\-]", "-", file.stem), **data}
+        data = {"study": study_name_from(file.stem), **data}
     try:
         spec = RunSpec.model_validate(data)
     except ValidationError as exc:

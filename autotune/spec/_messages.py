@@ -21,9 +21,10 @@ from autotune.spec._errors import (
     is_number,
     show,
 )
+from autotune.spec._names import STUDY_NAME_RULE
 
 _EXPECTED: dict[KeyPath, str] = {
-    ("study",): "a name of letters, digits, '.', '_' or '-' (it names results/<study>/)",
+    ("study",): STUDY_NAME_RULE,
     ("space",): "a mapping of dimensions like {depth: {low: 1, high: 3}, width: [32, 64]}",
     ("storage",): "null or an Optuna storage URL like sqlite:///study.db",
     ("train", "devices"): "auto, cpu or a list of GPU indices like [0, 1]",

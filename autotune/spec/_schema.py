@@ -11,6 +11,7 @@ from autotune.space import IMAGE_ONLY_OPS
 from autotune.spec._custom import check_import_path, is_import_path, names_code
 from autotune.spec._duration import parse_duration
 from autotune.spec._errors import Described, Problem, closest
+from autotune.spec._names import STUDY_NAME
 from autotune.spec._search import check_search
 from autotune.spec._sizes import parse_mebibytes
 from autotune.spec._space import parse_space
@@ -304,7 +305,7 @@ class RunSpec(_Section):
         extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True
     )
 
-    study: str | None = Field(default=None, min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    study: str | None = Field(default=None, min_length=1, pattern=STUDY_NAME.pattern)
     seed: int = 0
     data: DataSpec
     model: str = "auto"

@@ -1,16 +1,42 @@
-"""Safe YAML reading that keeps the line of every key and refuses duplicate keys."""
+"""Safe YAML reading that keeps the line of every key and refuses duplicate keys.
+
+Reading is bounded whatever the text holds: before anything is built, one streaming pass over
+the YAML events (libyaml's when PyYAML has it) counts the values the document would hold with
+every alias expanded, and how deeply it nests. A document over :data:`MAX_BYTES`,
+:data:`MAX_VALUES` or :data:`MAX_DEPTH` is refused at the line where it crossed the limit, so
+a "billion laughs" of nested aliases costs a few milliseconds, not gigabytes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    Event,
+    ScalarEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from autotune.spec._errors import Described, KeyPath, SpecError, dotted, show
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+
+MAX_BYTES = 256 * 1024
+"""A run file holds at most this many bytes (256 KiB; the examples hold 1-3 KiB)."""
+
+MAX_VALUES = 10_000
+"""A run file holds at most this many values (keys, items and scalars), aliases expanded."""
+
+MAX_DEPTH = 64
+"""Mappings and lists nest at most this deep."""
+
+_FAST_PARSER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _HINTS = (
     ("'\\t'", "indent with spaces, not tabs"),
@@ -26,11 +52,13 @@ def read_yaml(text: str, file: Path | None = None) -> tuple[Any, dict[KeyPath, i
     """Parse YAML with ``safe_load`` semantics; return the data and a key-path -> line map.
 
     Raises:
-        SpecError: a syntax error (with the line of the YAML mark), a duplicate key, or a tag
-            that safe loading does not allow.
+        SpecError: a syntax error (with the line of the YAML mark), a duplicate key, a tag
+            that safe loading does not allow, or a document over the limits (:data:`MAX_BYTES`,
+            :data:`MAX_VALUES` values with aliases expanded, :data:`MAX_DEPTH` levels).
     """
     lines: dict[KeyPath, int] = {}
     starts: dict[tuple[int, int], KeyPath] = {}
+    _check_bounds(text, file)
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -99,3 +127,74 @@ def _walk(
         for index, item in enumerate(node.value):
             lines[(*path, index)] = item.start_mark.line + 1
             _walk(loader, item, (*path, index), lines, starts, file, ancestors)
+
+
+def too_big(received: Described, file: Path | None) -> SpecError:
+    """The refusal of a run file over :data:`MAX_BYTES`."""
+    return SpecError(
+        expected=f"a run file of at most {MAX_BYTES // 1024} KiB",
+        received=received,
+        file=file,
+        hint="a run file names data and ranges; it does not hold them",
+    )
+
+
+def _check_bounds(text: str, file: Path | None) -> None:
+    """Refuse ``text`` over the size, expanded-size or depth limits, without building it.
+
+    One pass over the parser's events: each anchor's expanded size is known when its node ends,
+    so an alias adds that size at once and the pass stays linear in the text. A syntax error
+    stops the pass; the full parse that follows reports it.
+    """
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BYTES:
+        raise too_big(Described(f"{size:,} bytes"), file)
+    try:
+        _count(yaml.parse(text, Loader=_FAST_PARSER), file)
+    except yaml.YAMLError:
+        if _FAST_PARSER is yaml.SafeLoader:
+            return
+        try:  # libyaml and PyYAML disagree on a few corner cases: count with PyYAML's parser
+            _count(yaml.parse(text, Loader=yaml.SafeLoader), file)
+        except yaml.YAMLError:
+            return
+
+
+def _count(events: Iterable[Event], file: Path | None) -> None:
+    anchors: dict[str, int] = {}
+    open_: list[list[Any]] = [["", 0]]  # per open collection: its anchor and its size so far
+    for event in events:
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        if isinstance(event, CollectionStartEvent):
+            if len(open_) > MAX_DEPTH:
+                raise SpecError(
+                    expected=f"mappings and lists nested at most {MAX_DEPTH} deep",
+                    received=Described(f"a {len(open_)}th level"),
+                    file=file,
+                    line=line,
+                )
+            open_.append([event.anchor or "", 1])
+            continue
+        alias = ""
+        if isinstance(event, CollectionEndEvent):
+            anchor, added = open_.pop()
+        elif isinstance(event, AliasEvent):
+            alias = event.anchor or ""
+            anchor, added = "", anchors.get(alias, 1)
+        elif isinstance(event, ScalarEvent):
+            anchor, added = event.anchor or "", 1
+        else:
+            continue
+        if anchor:
+            anchors[anchor] = added
+        open_[-1][1] += added
+        if sum(size for _, size in open_) > MAX_VALUES:
+            raise SpecError(
+                expected=f"at most {MAX_VALUES:,} values (keys, items, scalars) in a run file",
+                received=Described(f"more, with alias *{alias} expanded" if alias else "more"),
+                file=file,
+                line=line,
+                hint="YAML aliases (*name) repeat what their anchor (&name) holds"
+                if alias
+                else "a run file names data and ranges; it does not hold them",
+            )
