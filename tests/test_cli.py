@@ -105,3 +105,48 @@ def test_dashboard_serves_the_study_on_localhost(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.parametrize("name", ["..", ".", "../esc2", "a/b", "/tmp/abs", "-x", "x" * 101])
+def test_a_study_name_that_could_leave_the_results_dir_is_refused_before_anything_is_written(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    run_file = work / "run.yaml"
+    run_file.write_text("data: {dataset: digits}\nmodel: mlp\nsearch: {trials: 1}\n")
+    for command in ("run", "worker"):
+        code = main([command, str(run_file), f"--study={name}", "--results-dir", str(work / "out")])
+        assert code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: --study: expected a study name"), err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["run.yaml", "work"]
+
+
+def test_the_python_api_refuses_the_same_study_names(tmp_path: Path) -> None:
+    import autotune as at
+    from autotune.spec import SpecError
+
+    with pytest.raises(SpecError, match="^study: expected a study name"):
+        at.tune(
+            at.Space(width=at.Choice([8, 16])),
+            data="digits",
+            study="../escape",
+            results_dir=tmp_path / "out",
+            trials=1,
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_refuses_a_stored_study_whose_name_would_leave_the_results_dir(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import optuna
+
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    optuna.create_study(study_name="../../outside", storage=url)
+    out = tmp_path / "deep" / "out"
+    assert main(["report", url, "--results-dir", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot name a results folder" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]

@@ -63,8 +63,11 @@ def _mapping(path: Path) -> object:
         return None
 
 
-# safe_load hides some mistakes (YAML errors, a non-mapping, the last duplicate key wins)
-MAPPINGS = [p for p in FILES if isinstance(_mapping(p), dict) and p.stem != "duplicate_key"]
+# safe_load hides some mistakes (YAML errors, a non-mapping, the last duplicate key wins); the
+# alias bombs are bounded by the YAML reader, not by the mapping check (a Python caller's own
+# mapping holds what it holds)
+_READER_ONLY = {"duplicate_key", "alias_bomb", "alias_bomb_top_level", "nested_too_deep"}
+MAPPINGS = [p for p in FILES if isinstance(_mapping(p), dict) and p.stem not in _READER_ONLY]
 
 
 @pytest.mark.parametrize("path", MAPPINGS, ids=[path.stem for path in MAPPINGS])
