@@ -138,6 +138,9 @@ class RunReport:
     rank_by: str = "accuracy_per_second"
     abandoned: list[int] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    running_elsewhere: int = 0
+    """Trials of the study still running in other processes or machines when this run ended:
+    counted in ``done``, not yet in ``ranked``."""
 
 
 def study_name(spec: RunSpec, options: RunOptions) -> str:
@@ -285,12 +288,13 @@ def run(
     if write:
         write_report_safely(directory, study, spec)
     files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix != ".tmp")
+    trials = study.get_trials(deepcopy=False)
     return RunReport(
         study=name,
         directory=directory,
         storage=resolved.shown,
         resumed=resumed,
-        done=counted(study.get_trials(deepcopy=False)),
+        done=counted(trials),
         total=total,
         interrupted=interrupted,
         ranked=ranked,
@@ -298,6 +302,7 @@ def run(
         rank_by=spec.rank.by,
         abandoned=abandoned,
         files=files,
+        running_elsewhere=sum(t.state == optuna.trial.TrialState.RUNNING for t in trials),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,8 @@ def show(value: object) -> str:
     except yaml.YAMLError:
         text = repr(value)
     text = text.removesuffix("\n...").strip()
+    if "\n" in text:  # a key or string YAML can only write on several lines: one line
+        text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -54,6 +57,9 @@ def is_number(text: str) -> bool:
     return True
 
 
+_PLAIN_KEY = re.compile(r"^[\w\-]+$")
+
+
 def dotted(path: Sequence[str | int]) -> str:
     """``("search", "start_with", 0, "depth")`` -> ``"search.start_with[0].depth"``."""
     out = ""
@@ -61,7 +67,10 @@ def dotted(path: Sequence[str | int]) -> str:
         if isinstance(part, int) and not isinstance(part, bool):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            text = str(part)
+            if not _PLAIN_KEY.match(text):  # a key with spaces, newlines or other odd characters
+                text = repr(text)
+            out += ("." if out else "") + text
     return out
 
 

@@ -59,7 +59,16 @@ def read_yaml(text: str, file: Path | None = None) -> tuple[Any, dict[KeyPath, i
     lines: dict[KeyPath, int] = {}
     starts: dict[tuple[int, int], KeyPath] = {}
     _check_bounds(text, file)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        raise SpecError(
+            expected="YAML text (printable characters)",
+            received=Described(f"the control character #x{_code(exc.character):04x}"),
+            file=file,
+            line=text.count("\n", 0, exc.position) + 1,
+            hint="remove the control character",
+        ) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -87,6 +96,10 @@ def read_yaml(text: str, file: Path | None = None) -> tuple[Any, dict[KeyPath, i
         raise SpecError(expected="valid YAML", received=Described(str(exc)), file=file) from None
     finally:
         loader.dispose()
+
+
+def _code(character: int | str | bytes) -> int:
+    return character if isinstance(character, int) else ord(character[:1] or " ")
 
 
 def _walk(
