@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 # TensorFlow's C++ start-up chatter (CUDA probes, CPU features) says nothing a user can act on;
@@ -148,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _studies(args)
         return _dashboard(args)
     except SpecError as error:
-        errors.print(f"[red]error:[/red] {error}", markup=True, soft_wrap=True)
+        errors.print(f"[red]error:[/red] {escape(str(error))}", markup=True, soft_wrap=True)
         return EXIT_USAGE
     except KeyboardInterrupt:
         errors.print("interrupted")
@@ -157,8 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from autotune.spec import describe, load_run_file
+    from autotune.spec._check import check_run_file
 
     spec = load_run_file(args.file)
+    check_run_file(spec)
     console.print(describe(spec), soft_wrap=True)
     return EXIT_OK
 

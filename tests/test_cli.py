@@ -38,6 +38,16 @@ def test_a_missing_data_file_is_refused_before_anything_is_created(
     assert not (tmp_path / "out").exists()
 
 
+def test_an_error_holding_text_like_terminal_markup_is_printed_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_file = tmp_path / "run.yaml"
+    run_file.write_text("data: {dataset: csv, target: y, path: 'in[/red]/[bold]x.csv'}\n")
+    assert main(["validate", str(run_file)]) == 2
+    err = capsys.readouterr().err
+    assert "data.path: in[/red]/[bold]x.csv does not exist" in err and "Traceback" not in err
+
+
 def test_unknown_flag_and_missing_file_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -17,6 +17,7 @@ from autotune.data._errors import DataError
 from autotune.data._idx import read_idx_pair
 from autotune.data._npz import read_npz
 from autotune.data._split import hold_out_test
+from autotune.spec._paths import data_path_problem
 
 _logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def load_fashion_mnist(path: str | None, *, test: bool) -> Loaded:
     Raises:
         DataError: no place holds the files, or a file is corrupt.
     """
+    _check_given("fashion_mnist", path)
     places = (
         [Path(path).expanduser()]
         if path
@@ -102,6 +104,7 @@ def load_mnist(path: str | None, *, test: bool) -> Loaded:
     Raises:
         DataError: no place holds the data, or a file is corrupt.
     """
+    _check_given("mnist", path)
     places = (
         [Path(path).expanduser()]
         if path
@@ -130,6 +133,13 @@ def load_mnist(path: str | None, *, test: bool) -> Loaded:
         ],
         path_given=bool(path),
     )
+
+
+def _check_given(dataset: str, path: str | None) -> None:
+    """Raise DataError when ``data.path`` names nothing there (before looking inside it)."""
+    problem = data_path_problem(dataset, path) if path else None
+    if problem is not None:
+        raise DataError(problem, key=("data", "path"))
 
 
 def _idx_names(test: bool) -> str:

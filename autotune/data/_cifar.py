@@ -13,6 +13,7 @@ import numpy as np
 from autotune.data import _places
 from autotune.data._dataset import Loaded
 from autotune.data._errors import DataError
+from autotune.spec._paths import data_path_problem
 
 _logger = logging.getLogger(__name__)
 
@@ -45,6 +46,9 @@ def load_cifar10(path: str | None, *, test: bool) -> Loaded:
         DataError: no place holds the batches, or a batch is corrupt.
     """
     if path:
+        problem = data_path_problem("cifar10", path)
+        if problem is not None:
+            raise DataError(problem, key=("data", "path"))
         places = [Path(path).expanduser(), Path(path).expanduser() / FOLDER]
     else:
         places = [_places.keras_datasets() / FOLDER]

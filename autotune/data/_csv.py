@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from autotune.data._dataset import Loaded
 from autotune.data._errors import DataError
 from autotune.data._labels import encode_labels, value_range_of
 from autotune.data._split import hold_out_test
+from autotune.spec._paths import data_path_problem
 
 _PATH = ("data", "path")
 
@@ -27,9 +29,9 @@ def load_csv(path: Path, target: str, *, test: bool) -> Loaded:
         DataError: the file is unreadable, the target column is missing, a feature column is
             not numeric or has empty cells, or the target looks like a regression target.
     """
-    if not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        raise DataError(f"data.path: {path} {what}; expected a csv file", key=_PATH)
+    problem = data_path_problem("csv", path)
+    if problem is not None:
+        raise DataError(problem, key=_PATH)
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
@@ -44,27 +46,34 @@ def load_csv(path: Path, target: str, *, test: bool) -> Loaded:
             f"{', '.join(map(str, frame.columns))}",
             key=("data", "target"),
         )
+    if len(frame) == 0:
+        raise DataError(
+            f"{path}: holds a header and no rows (the table is empty); expected one example "
+            "per row below the header",
+            key=_PATH,
+        )
     features = frame.drop(columns=[target])
     if features.shape[1] == 0:
         raise DataError(f"{path}: has no feature columns besides the target {target!r}", key=_PATH)
     for column in features.columns:
         values = features[column]
         if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
-            example = values.dropna().iloc[0] if values.notna().any() else None
+            numbers = pd.to_numeric(values, errors="coerce")
+            bad = np.flatnonzero((numbers.isna() & values.notna()).to_numpy())
+            row = int(bad[0]) if len(bad) else 0
             raise DataError(
-                f"{path}: column {column!r} is not numeric (e.g. {example!r}); autotune reads "
-                "only numeric feature columns, so encode it as numbers or drop it",
+                f"{path}:{_line_of(path, row)}: column {column!r} is not numeric: "
+                f"{_shown(values.iloc[row])}; autotune reads only numeric feature columns, so "
+                "encode it as numbers or drop it",
                 key=_PATH,
             )
         if values.isna().any():
-            row = int(np.flatnonzero(values.isna().to_numpy())[0]) + 2  # header is line 1
+            row = int(np.flatnonzero(values.isna().to_numpy())[0])
             raise DataError(
                 f"{path}: column {column!r} has {int(values.isna().sum())} empty cells "
-                f"(first on line {row}); fill or drop them first",
+                f"(first on line {_line_of(path, row)}); fill or drop them first",
                 key=_PATH,
             )
-    if len(frame) == 0:
-        raise DataError(f"{path}: has a header but no rows", key=_PATH)
     x = features.to_numpy(dtype=np.float32)
     if not np.isfinite(x).all():
         raise DataError(f"{path}: some feature values are infinite", key=_PATH)
@@ -84,3 +93,28 @@ def load_csv(path: Path, target: str, *, test: bool) -> Loaded:
         image=False,
         value_range=value_range_of(x),
     )
+
+
+def _line_of(path: Path, row: int) -> int:
+    """The 1-based line of the file where data row ``row`` starts (the header is line 1).
+
+    Read again with the csv module, which counts lines as the file has them: blank lines
+    (which pandas skips) and quoted cells that span lines.
+    """
+    with path.open(newline="", encoding="utf-8", errors="replace") as file:
+        reader = csv.reader(file)
+        next(reader, None)
+        start = reader.line_num + 1
+        index = 0
+        for record in reader:
+            blank = len(record) <= 1 and not "".join(record).strip()
+            if not blank and index == row:
+                return start
+            index += not blank
+            start = reader.line_num + 1
+    return row + 2
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

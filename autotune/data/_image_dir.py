@@ -11,6 +11,7 @@ import tensorflow as tf
 from autotune.data._dataset import Loaded
 from autotune.data._errors import DataError
 from autotune.data._split import hold_out_test
+from autotune.spec._paths import data_path_problem
 
 _logger = logging.getLogger(__name__)
 _PATH = ("data", "path")
@@ -33,12 +34,9 @@ def load_image_dir(path: Path, *, image_size: tuple[int, int] | None, test: bool
         DataError: the folder is missing or empty, a class folder has no images, or an image
             cannot be decoded.
     """
-    if not path.is_dir():
-        what = "is a file, not a folder" if path.exists() else "does not exist"
-        raise DataError(
-            f"data.path: {path} {what}; expected a folder with one sub-folder of images per class",
-            key=_PATH,
-        )
+    problem = data_path_problem("image_dir", path)
+    if problem is not None:
+        raise DataError(problem, key=_PATH)
     classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
         raise DataError(

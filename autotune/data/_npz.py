@@ -12,6 +12,7 @@ from autotune.data._dataset import Loaded
 from autotune.data._errors import DataError
 from autotune.data._labels import check_features, encode_labels, value_range_of
 from autotune.data._split import hold_out_test
+from autotune.spec._paths import data_path_problem
 
 _PATH = ("data", "path")
 _SAVE = "numpy.savez(path, x_train=..., y_train=...) or numpy.savez(path, x=..., y=...)"
@@ -23,9 +24,9 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
     Raises:
         DataError: the file is missing, is not a zip archive of arrays, or is truncated.
     """
-    if not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        raise DataError(f"data.path: {path} {what}; expected an .npz file", key=_PATH)
+    problem = data_path_problem("npz", path)
+    if problem is not None:
+        raise DataError(problem, key=_PATH)
     try:
         with path.open("rb") as file:
             head = file.read(8)

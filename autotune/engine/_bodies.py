@@ -8,7 +8,6 @@ recorded end, never an exception for the study.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import time
@@ -21,6 +20,7 @@ import optuna
 from autotune.engine._context import TrialContext
 from autotune.engine._objective import TrialSetup, train_trial
 from autotune.space import TrialConfig
+from autotune.spec._code import builder_keywords
 from autotune.train import STOP_REASONS, TrainOutcome, TrialResult
 
 if TYPE_CHECKING:
@@ -303,17 +303,14 @@ def _fit_arguments(
 def builder_body(build: Callable[..., keras.Model]) -> Callable[..., tuple[Any, TrainOutcome]]:
     """The built-in trainer with the user's ``build(config)`` making each trial's model.
 
-    ``build`` may also take ``input_shape`` and ``num_classes`` keywords (the data's).
+    ``build`` may also take ``input_shape`` and ``num_classes`` keywords (the data's);
+    ``autotune.spec._code.load_model`` checks a run file's builder for this call.
     """
-    wants = set(inspect.signature(build).parameters)
+    wants = builder_keywords(build)
 
     def make(config: TrialConfig, dataset: Dataset, seed: int) -> keras.Model:
-        extra: dict[str, Any] = {}
-        if "input_shape" in wants:
-            extra["input_shape"] = dataset.input_shape
-        if "num_classes" in wants:
-            extra["num_classes"] = dataset.num_classes
-        return build(config, **extra)
+        data = {"input_shape": dataset.input_shape, "num_classes": dataset.num_classes}
+        return build(config, **{name: data[name] for name in wants})
 
     def body(
         trial: optuna.Trial, setup: TrialSetup, *, deadline: float | None

@@ -1,15 +1,12 @@
-"""Run files that name Python code: import ``model:``/``custom_objective:`` by path and make the
-trial body that runs it.
+"""Run files that name Python code: the trial body that runs ``model:``/``custom_objective:``.
 
-The object is imported from the module the run file names (``importlib.import_module`` then
-attribute access); no string is ever evaluated. Because a run file names code by import path,
-a worker process can import the same code again.
+The code is imported and checked by ``autotune.spec._code``, the same functions that
+``autotune validate`` calls. Because a run file names code by import path, a worker process
+can import the same code again.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +17,7 @@ import yaml
 from autotune.engine._bodies import Custom, builder_body, hypermodel_body, objective_body
 from autotune.space import Fixed, Space, Value
 from autotune.spec import RunSpec, SpecError, fixed_run_file, load_run_mapping
-from autotune.spec._custom import is_import_path
+from autotune.spec._code import is_hypermodel, load_model, load_objective
 from autotune.spec._errors import Described
 
 if TYPE_CHECKING:
@@ -29,24 +26,6 @@ if TYPE_CHECKING:
     from autotune.engine._prepare import BestFile
 
 logger = logging.getLogger(__name__)
-
-
-def load_object(path: str) -> Any:
-    """The object an import path ``package.module:attribute`` names.
-
-    Raises:
-        ImportError: the module cannot be imported.
-        AttributeError: the module has no such attribute.
-
-    Example:
-        >>> load_object("autotune.space:Int")
-        <class 'autotune.space._dimensions.Int'>
-    """
-    module_name, _, attribute = path.partition(":")
-    found: Any = importlib.import_module(module_name)
-    for part in attribute.split("."):
-        found = getattr(found, part)
-    return found
 
 
 @dataclass(frozen=True)
@@ -77,27 +56,22 @@ def code_of(spec: RunSpec, space: Space, dataset: Dataset) -> Code | None:
         train_examples=len(dataset.x_train),
         tell_values=False,
     )
-    if spec.custom_objective:
-        function = _load(spec, ("custom_objective",), spec.custom_objective)
-        if not callable(function):
-            raise _not(spec, ("custom_objective",), "a function objective(config, ctx)", function)
-        return Code(objective_body(function, custom), space)
-    if not is_import_path(spec.model):
+    objective = load_objective(spec)
+    if objective is not None:
+        return Code(objective_body(objective, custom), space)
+    found = load_model(spec)
+    if found is None:
         return None
-    found = _load(spec, ("model",), spec.model)
-    hypermodel = _hypermodel(found)
-    if hypermodel is not None:
+    if is_hypermodel(found):
         from autotune.space._keras_tuner import discover_space
 
-        found_space = discover_space(hypermodel.build, hypermodel.declare_hyperparameters)
+        found_space = discover_space(found.build, found.declare_hyperparameters)
         pinned = _pinned(spec, found_space)
         found_space = Space({**dict(found_space), **{k: Fixed(v) for k, v in pinned.items()}})
         fit = {"epochs": spec.train.epochs}
-        body = hypermodel_body(hypermodel, custom, fit, pinned=pinned)
+        body = hypermodel_body(found, custom, fit, pinned=pinned)
         return Code(body, found_space, best_file=_hypermodel_best_file)
-    if inspect.isfunction(found):
-        return Code(builder_body(found), space)
-    raise _not(spec, ("model",), "a function build(config) or a KerasTuner HyperModel", found)
+    return Code(builder_body(found), space)
 
 
 def _pinned(spec: RunSpec, declared: Space) -> dict[str, Value]:
@@ -141,54 +115,6 @@ def _hypermodel_best_file(
         f"# One configuration of study {spec.study}: the HyperModel's hyperparameters fixed.\n"
         "# Train it again with: autotune run <this file>\n"
         + yaml.safe_dump(document, sort_keys=False)
-    )
-
-
-def _hypermodel(found: Any) -> Any:
-    import sys
-
-    kt = sys.modules.get("keras_tuner")
-    if kt is None:
-        return None
-    if inspect.isclass(found) and issubclass(found, kt.HyperModel):
-        return found()
-    return found if isinstance(found, kt.HyperModel) else None
-
-
-def _load(spec: RunSpec, key: tuple[str, ...], path: str) -> Any:
-    try:
-        return load_object(path)
-    except ImportError as error:
-        hint = ""
-        if getattr(error, "name", "") == "keras_tuner":
-            hint = "pip install 'autotune[keras-tuner]'"
-        raise SpecError.at(
-            spec,
-            key,
-            expected="an importable module (is its folder on PYTHONPATH?)",
-            received=Described(f"{path}: {type(error).__name__}: {error}"),
-            hint=hint,
-        ) from None
-    except AttributeError:
-        module, _, attribute = path.partition(":")
-        raise SpecError.at(
-            spec,
-            key,
-            expected=f"an attribute of module {module}",
-            received=Described(f"{path}: no attribute {attribute!r}"),
-        ) from None
-    except Exception as error:  # the user's module raised while importing
-        raise SpecError.at(
-            spec,
-            key,
-            expected="a module that imports without error",
-            received=Described(f"{path}: {type(error).__name__}: {error}"),
-        ) from None
-
-
-def _not(spec: RunSpec, key: tuple[str, ...], expected: str, found: Any) -> SpecError:
-    return SpecError.at(
-        spec, key, expected=expected, received=Described(f"a {type(found).__name__}")
     )
 
 

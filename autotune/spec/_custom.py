@@ -1,8 +1,8 @@
 """Run files that name Python code: ``model: mypkg.models:build`` and
 ``custom_objective: mypkg.objectives:fn``, and the user's own dimensions their spaces hold.
 
-An import path is checked for its form here; the engine imports it (only from the module the
-user names, never by evaluating a string) when the run starts.
+An import path is checked for its form here; ``autotune.spec._code`` imports it (only from the
+module the user names, never by evaluating a string) when the file is validated or run.
 """
 
 from __future__ import annotations

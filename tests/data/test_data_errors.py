@@ -60,9 +60,15 @@ def test_missing_fashion_mnist_lists_every_place_and_says_what_each_lacks(
 
 def test_missing_fashion_mnist_at_a_given_path(tmp_path: Path) -> None:
     err = _load(dataset="fashion_mnist", path=str(tmp_path / "nowhere"))
-    assert f"{tmp_path / 'nowhere'}: does not exist" in str(err)
-    assert "/usr/share/datasets" not in str(err).split("Provide")[0]
+    assert str(err) == (
+        f"data.path: {tmp_path / 'nowhere'} does not exist; expected a folder holding the "
+        "Fashion-MNIST IDX files"
+    )
     assert err.key == ("data", "path")
+    # a folder that is there but lacks the files still lists where autotune looked
+    message = str(_load(dataset="fashion_mnist", path=str(tmp_path)))
+    assert f"{tmp_path}: has no train-images-idx3-ubyte.gz" in message
+    assert "/usr/share/datasets" not in message.split("Provide")[0]
 
 
 def test_missing_cifar10_names_keras_cache(empty_places: tuple[Path, Path]) -> None:
@@ -179,6 +185,28 @@ def test_csv_empty_cells_and_unparsable_file(tmp_path: Path) -> None:
     assert "column 'a' has 1 empty cells (first on line 3)" in message
     path.write_bytes(b"")
     assert str(path) in str(_load(dataset="csv", path=str(path), target="label"))
+
+
+def test_csv_non_numeric_cell_names_its_line_and_value(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    rows = [f"{i},{i + 1}.0,{i % 2}" for i in range(12)]
+    rows.insert(12, "12,abc,0")  # data row 13: line 14 of the file
+    path.write_text("f0,f3,label\n" + "\n".join(rows) + "\n")
+    err = _load(dataset="csv", path=str(path), target="label")
+    assert str(err).startswith(f"{path}:14: column 'f3' is not numeric: 'abc'; ")
+    assert err.key == ("data", "path")
+    # lines pandas skips (blank ones) and quoted cells that span lines still count
+    path.write_text('f0,f3,label\n1,2,0\n\n3,"4\n5",1\n6,x,0\n')
+    message = str(_load(dataset="csv", path=str(path), target="label"))
+    assert message.startswith(f"{path}:4: column 'f3' is not numeric: '4\\n5'")
+
+
+def test_csv_with_a_header_and_no_rows_says_it_is_empty(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text("f0,f1,label\n")
+    message = str(_load(dataset="csv", path=str(path), target="label"))
+    assert message.startswith(f"{path}: holds a header and no rows (the table is empty)")
+    assert "not numeric" not in message
 
 
 def test_image_dir_empty_or_with_empty_class(tmp_path: Path) -> None:

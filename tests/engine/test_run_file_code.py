@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 import autotune as at
+from autotune.cli import main
 from autotune.engine import RunOptions, prepare
 from tests.engine.conftest import autotune_cli
 
@@ -37,6 +38,16 @@ class Small(kt.HyperModel):
         ])
         model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
         return model
+
+
+class NeedsWidth(Small):
+    def __init__(self, width):
+        super().__init__()
+        self.width = width
+
+
+class NoBuild(kt.HyperModel):
+    pass
 
 
 def objective(config, ctx):
@@ -109,7 +120,9 @@ def test_a_model_builder_and_an_objective_named_by_import_path(code: Path) -> No
     [
         ({"model": "mypkg.nowhere:build"}, "model", "No module named 'mypkg.nowhere'"),
         ({"model": "mypkg.models:missing"}, "model", "no attribute 'missing'"),
-        ({"custom_objective": "mypkg.models:NOT_CALLABLE"}, "custom_objective", "a int"),
+        ({"custom_objective": "mypkg.models:NOT_CALLABLE"}, "custom_objective", "an int"),
+        ({"model": "mypkg.models:NeedsWidth"}, "model", "missing 1 required positional"),
+        ({"model": "mypkg.models:NoBuild"}, "model", "without a build method of its own"),
         ({"model": "mypkg.models:Small", "space": {"units": [8, 16]}}, "space.units", "fixed"),
         ({"model": "mypkg.models:Small", "space": {"width": 8}}, "space.width", "declares"),
     ],
@@ -122,6 +135,24 @@ def test_code_that_cannot_run_is_refused_with_the_run_files_key(
         prepare(spec)
     assert caught.value.key == key and words in str(caught.value)
     assert str(caught.value).startswith(f"{code / 'bad.yaml'}:")
+
+
+def test_validate_checks_hypermodels_builders_and_objectives_as_a_run_does(
+    code: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for document in [
+        {"model": "mypkg.models:Small"},
+        {"model": "mypkg.models:build", "space": {"hidden": 8, "activation": "relu"}},
+        {"custom_objective": "mypkg.models:objective", "space": {"x": 0.5}},
+    ]:
+        assert main(["validate", str(_write(code, "good", **document))]) == 0, document
+    capsys.readouterr()
+    path = _write(code, "bad", model="mypkg.models:NeedsWidth")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    line = path.read_text().splitlines().index("model: mypkg.models:NeedsWidth") + 1
+    assert err.startswith(f"error: {path}:{line}: model: expected a HyperModel class that takes")
+    assert "mypkg.models:NeedsWidth(): TypeError:" in err and len(err.splitlines()) == 1
 
 
 def test_bad_import_paths_are_refused_when_the_file_loads(code: Path) -> None:
