@@ -258,7 +258,7 @@ def _report(args: argparse.Namespace) -> int:
     try:
         written = rewrite(args.target, study=args.study, results_dir=args.results_dir)
     except ValueError as error:
-        errors.print(f"error: {error}")
+        errors.print(f"error: {error}", soft_wrap=True)
         return EXIT_USAGE
     console.print(_leaderboard(written.ranked, "the study's rank: rule"))
     for path in written.files:
@@ -301,10 +301,11 @@ def _studies(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from autotune.results import storage_url
+    from autotune.results import check_storage, storage_url
 
     try:
         storage = storage_url(args.target)
+        check_storage(storage)  # before the dashboard opens it: Optuna would add its tables
     except ValueError as error:
         errors.print(f"error: {error}")
         return EXIT_USAGE

@@ -12,6 +12,7 @@ from autotune.engine._server import (
     open_server_storage,
 )
 from autotune.engine._storage import open_storage
+from autotune.results import check_storage
 from autotune.spec import (
     RunSpec,
     SpecError,
@@ -54,16 +55,19 @@ def settings_of(spec: RunSpec) -> StorageSettings:
 def resolve_storage(spec: RunSpec, flag: str | None, default: str) -> RunStorage:
     """The storage of a run: ``--storage``, else ``storage:``, else ``default``.
 
-    ``${VAR}`` references are expanded; a database server URL is opened (with heartbeats and
-    reconnection) and must be reachable.
-
+    ``${VAR}`` references are expanded; the storage is checked before Optuna opens it
+    (``check_storage``); a database server URL is opened (with heartbeats and reconnection)
+    and must be reachable.
 
     Raises:
         SpecError: a variable is unset, the database driver is missing, or the server cannot
             be reached; the error names ``--storage`` or the run file's ``storage:`` line.
+            A ``StoreError`` (a ``SpecError``): the SQLite file or database is not an Optuna
+            study (not SQLite, damaged, another program's tables); it is left untouched.
     """
     raw = flag or spec.storage
     if raw is None:
+        check_storage(default)
         return RunStorage(default, default, default, server=False)
 
     def error(expected: str, received: str) -> SpecError:
@@ -75,6 +79,7 @@ def resolve_storage(spec: RunSpec, flag: str | None, default: str) -> RunStorage
         url = expand_storage_url(raw)
     except StorageUrlError as problem:
         raise error(problem.expected, problem.received) from None
+    check_storage(url)
     if not is_server_url(url):
         return RunStorage(url, url, redact(url), server=False)
     try:

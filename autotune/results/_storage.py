@@ -7,10 +7,8 @@ from pathlib import Path
 
 import optuna
 
+from autotune.results._store_check import STUDY_FILE, check_storage
 from autotune.spec import StorageUrlError, expand_storage_url, redact
-
-STUDY_FILE = "study.db"
-"""The SQLite file the engine keeps in each results folder."""
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
@@ -101,8 +99,9 @@ def open_storage(target: str | Path) -> tuple[optuna.storages.BaseStorage, str]:
         The storage and its URL fit to print (password hidden).
 
     Raises:
-        ValueError: the storage does not exist, its database driver is missing, or its
-            server cannot be reached.
+        ValueError: the storage does not exist, its database driver is missing, its server
+            cannot be reached, or it is not an Optuna study (``StoreError``: see
+            ``check_storage``; it is left as it was).
 
     Example:
         >>> storage, shown = open_storage("results/digits")  # doctest: +SKIP
@@ -110,6 +109,7 @@ def open_storage(target: str | Path) -> tuple[optuna.storages.BaseStorage, str]:
     url = storage_url(target)
     shown = redact(url)
     _check_sqlite_file(url, shown)
+    check_storage(url)
     try:
         return optuna.storages.get_storage(url), shown
     except ImportError as error:
