@@ -137,7 +137,7 @@ def test_the_python_api_refuses_the_same_study_names(tmp_path: Path) -> None:
     import autotune as at
     from autotune.spec import SpecError
 
-    with pytest.raises(SpecError, match="^study: expected a study name"):
+    with pytest.raises(SpecError, match=r"^study: expected a study name"):
         at.tune(
             at.Space(width=at.Choice([8, 16])),
             data="digits",

@@ -59,7 +59,9 @@ def stop_at(deadline: float | None, *, enabled: bool) -> Iterator[None]:
         raise BudgetOverrun
 
     previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, max(0.001, deadline + OVERRUN_MARGIN - time.perf_counter()))
+    signal.setitimer(
+        signal.ITIMER_REAL, max(0.001, deadline + OVERRUN_MARGIN - time.perf_counter())
+    )
     try:
         yield
     finally:

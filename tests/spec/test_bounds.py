@@ -15,13 +15,14 @@ from autotune.spec._yaml import MAX_BYTES, MAX_VALUES
 BAD_RUNS = Path(__file__).parent.parent / "bad_runs"
 
 _MEASURE = """
-import json, resource, sys, time
+import json, sys, time
 from autotune.cli import main
 start = time.perf_counter()
 code = main(["validate", sys.argv[1]])
 seconds = time.perf_counter() - start
-print(json.dumps({"code": code, "seconds": seconds,
-                  "mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM: this process's peak RSS since exec (ru_maxrss would carry the forking parent's peak)
+peak = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]
+print(json.dumps({"code": code, "seconds": seconds, "mib": int(peak) / 1024}))
 """
 
 
