@@ -59,7 +59,7 @@ errors = Console(stderr=True, highlight=False)
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        errors.print(f"autotune: error: {message}")
+        errors.print(f"autotune: error: {message}", markup=False)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -195,6 +195,8 @@ def _run(args: argparse.Namespace) -> int:
         console.print(
             f"worker stopped: the study {report.study!r} holds {report.done}/{report.total} trials"
         )
+        if report.running_elsewhere:
+            console.print(_elsewhere(report), soft_wrap=True)
         console.print(f"storage: {report.storage}")
     else:
         _print_summary(report)
@@ -221,11 +223,25 @@ def _print_summary(report: RunReport) -> None:
             f"test accuracy of trial {report.ranked[0].number}: {report.test_accuracy:.4f}"
         )
     state = "interrupted" if report.interrupted else "done"
+    if report.running_elsewhere and not report.interrupted:
+        state = "this run is done"
     console.print(f"{state}: {report.done}/{report.total} trials in study {report.study!r}")
+    if report.running_elsewhere:
+        console.print(_elsewhere(report), soft_wrap=True)
     console.print(f"storage: {report.storage}", soft_wrap=True)
     for path in report.files:
         console.print(f"wrote {path}", soft_wrap=True)
     _print_review(report.directory, report.files)
+
+
+def _elsewhere(report: RunReport) -> str:
+    """The line that says a study is not finished: trials still run in other processes."""
+    count = report.running_elsewhere
+    trials = "trial is" if count == 1 else "trials are"
+    return (
+        f"{count} {trials} still running in another process or machine: not in this "
+        f"leaderboard yet; `autotune report {report.directory}` ranks the study once they end"
+    )
 
 
 def _print_review(directory: Path, files: Sequence[Path]) -> None:
@@ -258,7 +274,7 @@ def _report(args: argparse.Namespace) -> int:
     try:
         written = rewrite(args.target, study=args.study, results_dir=args.results_dir)
     except ValueError as error:
-        errors.print(f"error: {error}", soft_wrap=True)
+        errors.print(f"error: {error}", soft_wrap=True, markup=False)
         return EXIT_USAGE
     console.print(_leaderboard(written.ranked, "the study's rank: rule"))
     for path in written.files:
@@ -274,7 +290,7 @@ def _studies(args: argparse.Namespace) -> int:
     try:
         summaries = list_studies(args.target)
     except ValueError as error:
-        errors.print(f"error: {error}", soft_wrap=True)
+        errors.print(f"error: {error}", soft_wrap=True, markup=False)
         return EXIT_USAGE
     table = Table(title="studies")
     for column in ("study", "goal", "complete", "pruned", "fail", "running", "waiting"):
@@ -307,7 +323,7 @@ def _dashboard(args: argparse.Namespace) -> int:
         storage = storage_url(args.target)
         check_storage(storage)  # before the dashboard opens it: Optuna would add its tables
     except ValueError as error:
-        errors.print(f"error: {error}")
+        errors.print(f"error: {error}", soft_wrap=True, markup=False)
         return EXIT_USAGE
     try:
         from optuna_dashboard import run_server

@@ -19,6 +19,7 @@ import optuna
 
 from autotune.engine._context import TrialContext
 from autotune.engine._objective import TrialSetup, train_trial
+from autotune.engine._overrun import REMEDY, BudgetOverrun, overrun_seconds, stop_at
 from autotune.space import TrialConfig
 from autotune.spec._code import builder_keywords
 from autotune.train import STOP_REASONS, TrainOutcome, TrialResult
@@ -156,6 +157,8 @@ def _failure(error: BaseException, where: str) -> tuple[str, str]:
         return "pruned", f"{where} raised TrialPruned{detail}"
     if isinstance(error, KeyboardInterrupt):
         return "interrupted", STOP_REASONS["interrupted"]
+    if isinstance(error, BudgetOverrun):
+        return "deadline", "stopped after the budget"
     if isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError":
         return "oom", f"out of memory: {_first_line(error)}"
     return "error", f"{where} raised {type(error).__name__}: {_first_line(error)}"
@@ -178,13 +181,16 @@ class Custom:
     train_examples: int | None = None
     tell_values: bool = True
     """False: Optuna is told the run file's objective of ``accuracy`` (a run file's objective)."""
+    stop_overrun: bool = False
+    """True: stop an objective still running ``OVERRUN_MARGIN`` s past the budget (a run file's
+    code, in a process autotune owns); False: record the overrun (the Python API)."""
 
 
 def _outcome(
     ctx: TrialContext,
     setup: TrialSetup,
     custom: Custom,
-    started: float,
+    times: tuple[float, float | None],
     returned: Any,
     failure: tuple[str, str] | None,
 ) -> TrainOutcome:
@@ -196,6 +202,18 @@ def _outcome(
     if end == "complete" and ctx.stopped is not None:
         end = ctx.stopped
         reason = {"pruned": f"pruned after epoch {len(ctx.curve())}", **STOP_REASONS}.get(end, end)
+    started, deadline = times  # time.perf_counter() values: the trial's start, the budget's end
+    over = overrun_seconds(deadline)
+    extras = dict(read.attrs)
+    if over and end in ("complete", "deadline"):
+        end = "deadline"
+        extras["overrun_seconds"] = round(over, 1)
+        stopped = failure is not None
+        reason = (
+            f"{'stopped' if stopped else 'returned'} {over:.0f}s after the budget ended: "
+            f"it never let autotune stop it; {REMEDY}"
+        )
+        logger.warning("trial %d %s", ctx.number, reason)
     curve = ctx.curve()
     accuracy = read.accuracy
     if accuracy is None and custom.metric == "accuracy" and curve and end != "complete":
@@ -208,7 +226,7 @@ def _outcome(
         devices=tuple(setup.devices),
         end=end,
         reason=reason,
-        extras=dict(read.attrs),
+        extras=extras,
         values=read.values if end in ("complete", "deadline") and custom.tell_values else (),
         **ctx.timing(custom.train_examples),
     )
@@ -233,12 +251,13 @@ def objective_body(
             config = setup.space.suggest(trial)
             trial.set_user_attr("config", config.to_dict())
             _seed(ctx.seed)
-            returned = objective(config, ctx)
-        except (Exception, KeyboardInterrupt) as error:  # one trial's failure never ends the study
+            with stop_at(deadline, enabled=custom.stop_overrun):
+                returned = objective(config, ctx)
+        except (Exception, KeyboardInterrupt, BudgetOverrun) as error:  # never ends the study
             logger.debug("objective failed", exc_info=True)
             where = "the objective" if config is not None else "suggesting values"
             failure = _failure(error, where)
-        return config, _outcome(ctx, setup, custom, started, returned, failure)
+        return config, _outcome(ctx, setup, custom, (started, deadline), returned, failure)
 
     return body
 
@@ -274,16 +293,17 @@ def hypermodel_body(
             ctx.keep_model(model)
             where = "fit"
             args, kwargs = _fit_arguments(ctx, fit_kwargs)
-            returned = hypermodel.fit(hp, model, *args, **kwargs)
+            with stop_at(deadline, enabled=custom.stop_overrun):
+                returned = hypermodel.fit(hp, model, *args, **kwargs)
             del model
-        except (Exception, KeyboardInterrupt) as error:
+        except (Exception, KeyboardInterrupt, BudgetOverrun) as error:
             logger.debug("HyperModel %s failed", where, exc_info=True)
             failure = _failure(error, f"the HyperModel's {where}")
         config = TrialConfig(values_of(hp))
         trial.set_user_attr("config", config.to_dict())
         if returned is None and failure is None and ctx.curve():
             returned = {custom.metric: ctx.curve()[-1][1]}
-        return config, _outcome(ctx, setup, custom, started, returned, failure)
+        return config, _outcome(ctx, setup, custom, (started, deadline), returned, failure)
 
     return body
 

@@ -55,6 +55,7 @@ def code_of(spec: RunSpec, space: Space, dataset: Dataset) -> Code | None:
         validation=(dataset.x_val, dataset.y_val),
         train_examples=len(dataset.x_train),
         tell_values=False,
+        stop_overrun=True,  # autotune owns this process (the CLI's, or a worker's)
     )
     objective = load_objective(spec)
     if objective is not None:

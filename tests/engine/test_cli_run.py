@@ -178,3 +178,27 @@ def test_report_rewrites_exports_from_the_storage(
     assert (folder / "report.html").is_file() and (folder / "accuracy_vs_seconds.png").is_file()
     assert f"wrote {folder / 'report.html'}" in done.stdout
     assert yaml.safe_load((folder / "best.yaml").read_text())["study"] == "tiny-best"
+
+
+def test_a_run_that_ends_while_another_runs_the_same_study_says_the_study_is_not_done(
+    tmp_path: Path, run_file: Callable[..., Path]
+) -> None:
+    path = run_file(
+        data={"train_size": 1000, "test": False},
+        train={"epochs": 10_000, "steps_per_execution": 1},
+        search={"trials": 2, "budget": "120s"},
+    )
+    db = tmp_path / "out" / "tiny" / "study.db"
+    first = start_cli("run", str(path), "--results-dir", "out", cwd=tmp_path)
+    try:
+        wait_for_running_trial(db)
+        second = autotune_cli(
+            "run", str(path), "--results-dir", "out", "--budget", "6", cwd=tmp_path
+        )
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.wait(timeout=60)
+    assert second.returncode == 0, second.stderr
+    out = " ".join(second.stdout.split())  # rich may wrap
+    assert "this run is done: 1/2 trials in study 'tiny'" in out, out
+    assert "1 trial is still running in another process or machine" in out
