@@ -45,7 +45,7 @@ def test_an_error_holding_text_like_terminal_markup_is_printed_as_written(
     run_file.write_text("data: {dataset: csv, target: y, path: 'in[/red]/[bold]x.csv'}\n")
     assert main(["validate", str(run_file)]) == 2
     err = capsys.readouterr().err
-    assert "data.path: in[/red]/[bold]x.csv does not exist" in err and "Traceback" not in err
+    assert "got in[/red]/[bold]x.csv does not exist" in err and "Traceback" not in err
 
 
 def test_unknown_flag_and_missing_file_exit_2(

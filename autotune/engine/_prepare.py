@@ -16,7 +16,8 @@ from autotune.engine._study import make_pruner, make_sampler
 from autotune.models import choose_family
 from autotune.space import IMAGE_ONLY_OPS, Choice, Fixed, Space
 from autotune.spec import RunSpec, SpecError, fixed_run_file, space_of
-from autotune.spec._errors import Described
+from autotune.spec._errors import Described, dotted
+from autotune.spec._paths import DATA_EXPECTED
 from autotune.train import CompiledModels, resolve_devices
 
 if TYPE_CHECKING:
@@ -86,8 +87,8 @@ def prepare(
         raise SpecError.at(
             spec,
             error.key,
-            expected="a data set autotune can read offline",
-            received=Described(str(error)),
+            expected=DATA_EXPECTED,
+            received=Described(str(error).removeprefix(f"{dotted(error.key)}: ")),
         ) from None
     code = code_of(spec, space, dataset)
     body = None if code is None else code.body

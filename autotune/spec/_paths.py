@@ -65,5 +65,8 @@ def check_data_path(spec: RunSpec) -> None:
     problem = data_path_problem(spec.data.dataset, spec.data.path)
     if problem is not None:
         raise SpecError.at(
-            spec, ("data", "path"), expected=DATA_EXPECTED, received=Described(problem)
+            spec,
+            ("data", "path"),
+            expected=DATA_EXPECTED,
+            received=Described(problem.removeprefix("data.path: ")),
         )

@@ -211,7 +211,7 @@ def test_a_data_path_that_is_not_there_is_refused_by_validate_as_by_run(
     line = _refused(path, capsys)
     assert line == (
         f"error: {path}:2: data.path: expected a data set autotune can read offline, got "
-        f"data.path: {missing} does not exist; expected {expected}"
+        f"{missing} does not exist; expected {expected}"
     )
     assert main(["run", str(path), "--results-dir", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.strip() == line
@@ -223,6 +223,6 @@ def test_a_data_path_of_the_wrong_kind_is_refused(
 ) -> None:
     path = tmp_path / "run.yaml"
     path.write_text(f"data: {{dataset: csv, target: y, path: {tmp_path}}}\n")
-    assert f"data.path: {tmp_path} is a folder, not a file" in _refused(path, capsys)
+    assert f"got {tmp_path} is a folder, not a file" in _refused(path, capsys)
     path.write_text(f"data: {{dataset: image_dir, path: {path}}}\n")
-    assert f"data.path: {path} is a file, not a folder" in _refused(path, capsys)
+    assert f"got {path} is a file, not a folder" in _refused(path, capsys)
