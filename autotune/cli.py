@@ -19,31 +19,22 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from autotune._process_env import quiet_native_stderr
+
 # TensorFlow's C++ start-up chatter (CUDA probes, CPU features) says nothing a user can act on;
 # set before anything imports TensorFlow. TF_CPP_MIN_LOG_LEVEL=0 in the environment restores it.
-_USER_SET_TF_LOGS = "TF_CPP_MIN_LOG_LEVEL" in os.environ
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 @contextmanager
 def _quiet_tensorflow_import() -> Iterator[None]:
-    """Import TensorFlow with native stderr muted: what it prints before its logging starts
-    ignores TF_CPP_MIN_LOG_LEVEL. Python errors still surface after stderr is restored."""
-    if _USER_SET_TF_LOGS:
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
+    """Import TensorFlow with native stderr muted (unless the user set TF_CPP_MIN_LOG_LEVEL):
+    what it prints before its logging starts ignores the level. Python errors still surface
+    after stderr is restored."""
+    with quiet_native_stderr():
         import tensorflow  # noqa: F401
 
         yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 if TYPE_CHECKING:
@@ -82,6 +73,26 @@ def _positive(text: str) -> int:
     return value
 
 
+def _run_flags(command: argparse.ArgumentParser) -> None:
+    """The arguments of ``run`` and ``worker``."""
+    command.add_argument("file", type=Path, help="the run file (YAML)")
+    command.add_argument("--trials", type=_positive, help="study-wide total of trials")
+    command.add_argument("--budget", type=_duration, help="wall-clock budget: 90s, 10m, 1.5h")
+    command.add_argument("--study", help="study name (default: study: or the file's stem)")
+    command.add_argument(
+        "--storage", help="Optuna storage URL (default: SQLite in the results dir)"
+    )
+    command.add_argument(
+        "--results-dir", type=Path, default=Path("results"), help="default: results"
+    )
+    command.add_argument("--seed", type=int, help="seed (default: seed: in the run file)")
+    command.add_argument(
+        "--workers",
+        type=_positive,
+        help="worker processes (default: one per device group; CPU: trials run in-process)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = _Parser(prog="autotune", description=__doc__.splitlines()[0] if __doc__ else None)
@@ -89,27 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="run (or resume) the study a run file describes")
-    run.add_argument("file", type=Path, help="the run file (YAML)")
-    run.add_argument("--trials", type=_positive, help="study-wide total of trials")
-    run.add_argument("--budget", type=_duration, help="wall-clock budget: 90s, 10m, 1.5h")
-    run.add_argument("--study", help="study name (default: study: or the file's stem)")
-    run.add_argument("--storage", help="Optuna storage URL (default: SQLite in the results dir)")
-    run.add_argument("--results-dir", type=Path, default=Path("results"), help="default: results")
-    run.add_argument("--seed", type=int, help="seed (default: seed: in the run file)")
-    run.add_argument(
-        "--workers",
-        type=_positive,
-        help="worker processes (default: one per device group; CPU: trials run in-process)",
-    )
-
+    _run_flags(run)
     worker = sub.add_parser(
         "worker",
         help="join (or create) a study on a database server and run its trials here",
         description="Start one on every machine: together they run --trials N in all, "
         "then stop. `autotune run` or `autotune report` ranks the study.",
     )
-    for action in run._actions[1:]:  # the same flags as run, without -h
-        worker._add_action(action)
+    _run_flags(worker)  # the same flags as run
 
     validate = sub.add_parser("validate", help="check a run file and print the resolved space")
     validate.add_argument("file", type=Path)

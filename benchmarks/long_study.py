@@ -6,7 +6,7 @@ the same run (interleaved, medians over ``--repeats``):
 - **Worker recycling.** A worker is replaced after ``train.max_trials_per_worker`` trials (50 by
   default), and a fresh process spent ~4.4 s here importing TensorFlow before its first trial.
   ``1 worker, started ahead`` (the default) starts the successor while the worker runs its last
-  trials (``autotune.engine._workers.START_AHEAD``); ``1 worker, started on exit`` starts it
+  trials (``autotune.engine.workers._pool.START_AHEAD``); ``1 worker, started on exit`` starts it
   when the worker has exited, as before.
 - **Reserved tickets.** Optuna's RDB storage re-reads every WAITING trial on each read of the
   study. ``in-process, 16 tickets`` (the default) holds at most 16 reserved trials at a time;
@@ -48,7 +48,8 @@ PAIRS = {
 
 
 def measure(config: dict[str, Any], trials: int, epochs: int, per_worker: int) -> dict[str, Any]:
-    from autotune.engine import _shared, _workers
+    from autotune.engine.reserved import _claim as _shared
+    from autotune.engine.workers import _pool as _workers
     from autotune.spec import load_run_mapping
 
     document = run_file(trials, epochs)

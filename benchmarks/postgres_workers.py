@@ -40,7 +40,7 @@ MODES = ("autotune", "optuna")
 
 
 def _settings() -> Any:
-    from autotune.engine._server import StorageSettings
+    from autotune.engine.storages._server import StorageSettings
 
     return StorageSettings(heartbeat_interval=1, grace_period=10, max_retries=1)
 
@@ -76,8 +76,8 @@ def _work(
 ) -> None:
     import optuna
 
-    from autotune.engine._server import heartbeat, open_server_storage
-    from autotune.engine._shared import claim, reserve_shared, study_lock
+    from autotune.engine.reserved._claim import claim, reserve_shared, study_lock
+    from autotune.engine.storages._server import heartbeat, open_server_storage
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     if mode == "autotune":

@@ -105,7 +105,7 @@ def _timed(action: Callable[[], object]) -> float:
 
 def measure(trials: int, repeats: int) -> dict[str, Any]:
     """Median seconds of each competitor on one study of ``trials`` trials."""
-    from autotune.engine._review import machine_summary, refresh_note
+    from autotune.engine.output._review import machine_summary, refresh_note
     from autotune.results import rank_trials, write_report, write_results
     from autotune.results._report import parameter_importances
     from autotune.spec import load_run_mapping

@@ -1,14 +1,14 @@
 """How should several local workers share one SQLite study? Errors, double pops, trials/second.
 
-Each of P processes pops reserved trials (``autotune.engine._reserve.pop``) from one study
+Each of P processes pops reserved trials (``autotune.engine.reserved._tickets.pop``) from one study
 until none is left, and for each writes what a real trial writes (8 user attrs, 3 intermediate
 values, ``tell``) and reads the study once (as a worker ranks its result). Compared, in the
 same run:
 
 - ``optuna-default``: ``optuna.load_study(storage="sqlite:///...")`` as Optuna opens it.
 - ``immediate``: every transaction, reads included, begins ``BEGIN IMMEDIATE`` and waits in
-  SQLite's busy handler (what ``open_storage`` did until session 4).
-- ``queued``: ``autotune.engine.open_storage`` (``LocalSQLiteStorage``): writes begin
+  SQLite's busy handler (what ``storage_for`` did until session 4).
+- ``queued``: ``autotune.engine.storage_for`` (``LocalSQLiteStorage``): writes begin
   ``BEGIN IMMEDIATE`` after queueing on a lock file, reads begin a deferred ``BEGIN``;
   rollback journal.
 - ``queued-wal``: the same with ``journal_mode=WAL``.
@@ -40,22 +40,22 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def _storage(mechanism: str, path: Path) -> Any:
     import optuna
 
-    from autotune.engine._storage import open_storage
+    from autotune.engine.storages._local import storage_for
 
     if mechanism == "optuna-default":
         return f"sqlite:///{path}"
     if mechanism == "immediate":
         return _immediate(f"sqlite:///{path}")
     if mechanism == "queued":
-        return open_storage(f"sqlite:///{path}")
+        return storage_for(f"sqlite:///{path}")
     if mechanism == "queued-wal":
-        return open_storage(f"sqlite:///{path}", journal="wal")
+        return storage_for(f"sqlite:///{path}", journal="wal")
     backend = optuna.storages.journal.JournalFileBackend(str(path) + ".log")
     return optuna.storages.JournalStorage(backend)
 
 
 def _immediate(url: str) -> Any:
-    """The storage ``open_storage`` gave until session 4: ``BEGIN IMMEDIATE`` for every
+    """The storage ``storage_for`` gave until session 4: ``BEGIN IMMEDIATE`` for every
     transaction, waiting only in SQLite's busy handler."""
     import optuna
     from sqlalchemy import event
@@ -77,7 +77,7 @@ def _immediate(url: str) -> Any:
 def _worker(mechanism: str, path: str, queue: Any, ready: Any, go: Any) -> None:
     import optuna
 
-    from autotune.engine._reserve import pop
+    from autotune.engine.reserved._tickets import pop
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     ready.release()
@@ -112,7 +112,7 @@ def _worker(mechanism: str, path: str, queue: Any, ready: Any, go: Any) -> None:
 def measure(mechanism: str, processes: int, trials: int) -> dict[str, Any]:
     import optuna
 
-    from autotune.engine._reserve import reserve
+    from autotune.engine.reserved._tickets import reserve
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:

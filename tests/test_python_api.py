@@ -27,13 +27,13 @@ PUBLIC = {
 
 API_MODULES = [
     "autotune",
-    "autotune.engine._tune",
-    "autotune.engine._context",
-    "autotune.engine._bodies",
+    "autotune.engine.api._tune",
+    "autotune.engine.trial._context",
+    "autotune.engine.trial._bodies",
     "autotune.spec._code",
     "autotune.spec._names",
     "autotune.spec._paths",
-    "autotune.engine._overrun",
+    "autotune.engine.trial._overrun",
     "autotune.space._keras_tuner",
     "autotune.space._config",
     "autotune.data._arrays",
@@ -42,7 +42,7 @@ API_MODULES = [
     "autotune.pruners._time_asha",
     "autotune.pruners._fronts",
     "autotune.space._space",
-    "autotune.engine._planner",
+    "autotune.engine.study._planner",
 ]
 
 

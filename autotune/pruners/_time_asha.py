@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import TrialState
 
+from autotune._private._optuna import storage_of, study_id
+from autotune._private._optuna import trial_id as optuna_trial_id
 from autotune.pruners._fronts import front_order
 
 if TYPE_CHECKING:
@@ -130,23 +132,23 @@ class TimeASHAPruner(optuna.pruners.BasePruner):
             seconds: seconds since the trial started.
             cost: a second objective to minimize (e.g. projected total seconds), or None.
         """
-        trial_id: int = trial._trial_id  # type: ignore[attr-defined]
+        trial_id = optuna_trial_id(study, trial)
         if not math.isfinite(value):
             return False
-        key = (id(study._storage), study._study_id, trial_id)
+        key = (id(storage_of(study)), study_id(study), trial_id)
         curve = self._curve(study, key)
         curve.append((float(seconds), float(value), None if cost is None else float(cost)))
-        study._storage.set_trial_system_attr(trial_id, CURVE_ATTR, [list(p) for p in curve])
+        storage_of(study).set_trial_system_attr(trial_id, CURVE_ATTR, [list(p) for p in curve])
         rung = self.rung(seconds)
         if rung <= self._judged.get(key, -1):
             return False
         at = self.rung_seconds(rung)
         trials = study.get_trials(deepcopy=False)
-        self._forget_finished(key, trials)
+        self._forget_finished(study, key, trials)
         others = [
             point
             for other in trials
-            if other._trial_id != trial_id
+            if other.number != trial.number
             for point in [_value_at(other, at, until=self.rung_seconds(rung + 1))]
             if point is not None
         ]
@@ -160,7 +162,7 @@ class TimeASHAPruner(optuna.pruners.BasePruner):
         rungs[f"{at:g}s"] = (
             f"{value:.4g}, {'kept' if kept else 'pruned'}, place {place + 1} of {len(others) + 1}"
         )
-        study._storage.set_trial_user_attr(trial_id, RUNGS_ATTR, rungs)
+        storage_of(study).set_trial_user_attr(trial_id, RUNGS_ATTR, rungs)
         return not kept
 
     def _curve(self, study: optuna.Study, key: tuple[int, int, int]) -> list[_Point]:
@@ -169,16 +171,18 @@ class TimeASHAPruner(optuna.pruners.BasePruner):
             self._curves[key] = [_point(p) for p in stored if _point(p) is not None]  # type: ignore[misc]
         return self._curves[key]
 
-    def _forget_finished(self, key: tuple[int, int, int], trials: Sequence[FrozenTrial]) -> None:
+    def _forget_finished(
+        self, study: optuna.Study, key: tuple[int, int, int], trials: Sequence[FrozenTrial]
+    ) -> None:
         """Drop what this process kept of trials of the study that are no longer running."""
-        running = {t._trial_id for t in trials if t.state == TrialState.RUNNING}
+        running = {optuna_trial_id(study, t) for t in trials if t.state == TrialState.RUNNING}
         for kept in [k for k in self._curves if k[:2] == key[:2] and k[2] not in running]:
             self._curves.pop(kept, None)
             self._judged.pop(kept, None)
 
 
 def _stored(study: optuna.Study, trial_id: int, key: str, *, system: bool = False) -> Any:
-    frozen = study._storage.get_trial(trial_id)
+    frozen = storage_of(study).get_trial(trial_id)
     return (frozen.system_attrs if system else frozen.user_attrs).get(key)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from autotune._stored import TEST_ATTR
 from autotune.results._ranking import RankedTrial, rank_trials
 from autotune.results._tables import leaderboard_table, trials_table
 
@@ -26,7 +27,6 @@ _logger = logging.getLogger(__name__)
 TRIALS_FILE = "trials.csv"
 LEADERBOARD_FILE = "leaderboard.csv"
 BEST_FILE = "best.yaml"
-TEST_ATTR = "autotune:test"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from optuna.trial import TrialState
 
+from autotune._stored import TEST_ATTR
 from autotune.results._html import render_report
 from autotune.results._ranking import rank_trials, wall_seconds
 
@@ -122,7 +123,7 @@ def write_report(
     images = (directory / TRADEOFF_PNG, directory / PROGRESS_PNG)
     for figure, path in zip((tradeoff, progress), images, strict=True):
         write_bytes_atomic(path, _png(figure))
-    test = study.user_attrs.get("autotune:test")
+    test = study.user_attrs.get(TEST_ATTR)
     page = render_report(
         study_name=study.study_name,
         run_file=run_file,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from autotune._stored import SPEC_ATTR, SQLITE
 from autotune.results._export import WrittenResults, write_results
 from autotune.results._ranking import rank_trials
 from autotune.results._report import write_report
@@ -22,9 +23,6 @@ from autotune.spec import (
 )
 
 _logger = logging.getLogger(__name__)
-
-SPEC_ATTR = "autotune:spec"
-"""The study user attribute holding the run file (the engine's ``SPEC_ATTR``)."""
 
 
 def rewrite(
@@ -63,7 +61,7 @@ def rewrite(
     loaded = read_study(url, study)
     name = loaded.study_name
     if not is_url(target):  # a folder or a SQLite file: write next to study.db
-        directory = Path(url.removeprefix("sqlite:///")).parent
+        directory = Path(url.removeprefix(SQLITE)).parent
     elif not is_study_name(name):
         raise ValueError(f"study {name!r} cannot name a results folder: expected {STUDY_NAME_RULE}")
     else:

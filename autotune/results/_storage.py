@@ -7,7 +7,8 @@ from pathlib import Path
 
 import optuna
 
-from autotune.results._store_check import STUDY_FILE, check_storage
+from autotune._stored import STUDY_FILE, sqlite_path, sqlite_url
+from autotune.results._store_check import check_storage
 from autotune.spec import StorageUrlError, expand_storage_url, redact
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -56,7 +57,7 @@ def storage_url(target: str | Path) -> str:
             f"no such results folder or study file: {path} (expected a results folder holding "
             f"{STUDY_FILE}, a SQLite file, or a storage URL like sqlite:///study.db)"
         )
-    return f"sqlite:///{path.resolve()}"
+    return sqlite_url(path)
 
 
 def read_study(storage: str, study_name: str | None) -> optuna.Study:
@@ -126,11 +127,6 @@ def open_storage(target: str | Path) -> tuple[optuna.storages.BaseStorage, str]:
 
 def _check_sqlite_file(url: str, shown: str) -> None:
     """Refuse a SQLite URL whose file is missing (Optuna would create an empty database)."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix):
-        return
-    location = url[len(prefix) :].split("?", 1)[0]
-    if location in ("", ":memory:") or location.startswith("file:"):
-        return
-    if not Path(location).is_file():
-        raise ValueError(f"no study database at {shown}: the file {location} does not exist")
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        raise ValueError(f"no study database at {shown}: the file {path} does not exist")

@@ -19,12 +19,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from autotune._stored import STUDY_FILE, sqlite_path
 from autotune.spec import SpecError, is_server_url, redact
 
 logger = logging.getLogger(__name__)
-
-STUDY_FILE = "study.db"
-"""The SQLite file the engine keeps in each results folder."""
 
 OPTUNA_TABLES = frozenset(
     {
@@ -123,20 +121,9 @@ def check_storage(url: str) -> None:
             if problem is not None:
                 raise StoreError(redact(url), problem, _SERVER_HINT)
         return
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is not None:
         _check_sqlite(path)
-
-
-def _sqlite_path(url: str) -> Path | None:
-    """The file of a ``sqlite:///`` URL; None for other URLs, ``:memory:`` and ``file:`` URIs."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix):
-        return None
-    location = url[len(prefix) :].split("?", 1)[0]
-    if location in ("", ":memory:") or location.startswith("file:"):
-        return None
-    return Path(location)
 
 
 def _check_sqlite(path: Path) -> None:

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from autotune._private._keras_tuner import stepped_values
 from autotune.space._dimensions import Choice, Dimension, Fixed, Float, Int, Value
 from autotune.space._space import Space
 
@@ -77,7 +78,7 @@ def dimension_of(hp: Any) -> Dimension:
     sampling = hp.sampling or "linear"
     step = hp.step
     if step is not None and sampling != "linear":
-        values = [hp._get_value_by_index(i) for i in range(hp._get_n_values())]
+        values = stepped_values(hp)
         cast: Callable[[Any], Value] = int if kind == "Int" else float
         return Choice(sorted({cast(v) for v in values}), when=when)  # type: ignore[type-var]
     log = sampling == "log"

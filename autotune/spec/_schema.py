@@ -99,7 +99,7 @@ class TrainSpec(_Section):
     steps_per_execution: int | None = Field(default=None, ge=1)
     """The old place of ``space.steps_per_execution``; still read as that dimension fixed."""
     probe: ProbeSpec | None = None
-    # Devices and workers (see autotune/train/_devices.py and autotune/engine/_workers.py).
+    # Devices and workers (see autotune/train/_devices.py and autotune/engine/workers/_pool.py).
     devices_per_trial: int | Literal["all"] = Field(default=1)
     logical_cpus: int | None = Field(default=None, ge=1, le=64)
     trial_timeout: float | None = None

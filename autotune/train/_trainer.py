@@ -5,14 +5,12 @@ from __future__ import annotations
 import ctypes
 import gc
 import logging
-import random
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from autotune.train._callbacks import Reporter, TrialMonitor
@@ -277,17 +275,9 @@ def seed_trial(seed: int) -> None:
         >>> seed_trial(3); a == np.random.rand()
         True
     """
-    try:
-        from keras.src.backend.common import global_state
-        from keras.src.random import seed_generator
-        from keras.src.utils import rng_utils
-    except ImportError:  # a Keras that moved these: seed everything, caches and all
-        keras.utils.set_random_seed(seed)
-        return
-    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
-    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
-    random.seed(seed)
-    np.random.seed(seed)
+    from autotune._private._keras import seed as seed_keras
+
+    seed_keras(seed)
 
 
 def gradient_names() -> frozenset[str]:
@@ -335,13 +325,9 @@ def freeze_long_lived() -> None:
 
 
 def _gradient_registry() -> dict[str, Any]:
-    try:
-        from tensorflow.python.framework import ops
+    from autotune._private._tensorflow import gradient_registry
 
-        registry: dict[str, Any] = ops._gradient_registry._registry
-        return registry
-    except (ImportError, AttributeError):  # a TensorFlow without the private registry
-        return {}
+    return gradient_registry()
 
 
 def _malloc_trim() -> None:

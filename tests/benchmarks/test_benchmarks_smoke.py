@@ -124,3 +124,14 @@ def test_search_metrics_read_the_timeline() -> None:
         "best_at_300s": 0.9,
         "time_to_target": 70.0,
     }
+
+
+def test_engine_move_smoke(tmp_path: Path) -> None:
+    from benchmarks import engine_move
+
+    out = tmp_path / "engine_move.json"
+    assert engine_move.main(["--before", "HEAD", "--smoke", "--out", str(out)]) == 0
+    document = json.loads(out.read_text())
+    assert set(document["stats"]) == {"before", "after"}
+    assert document["stats"]["after"]["seconds_per_trial"]["median"] > 0
+    assert 0 < document["ratios"]["seconds_per_trial"] < 10

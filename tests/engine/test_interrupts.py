@@ -9,7 +9,7 @@ from pathlib import Path
 import keras
 import pytest
 
-from autotune.engine._interrupts import noted_interrupts
+from autotune.engine.step._interrupts import noted_interrupts
 from tests.train.test_trainer import _fit
 
 

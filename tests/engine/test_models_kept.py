@@ -9,7 +9,7 @@ from pathlib import Path
 import keras
 import pytest
 
-from autotune.engine._models import keep_models
+from autotune.engine.output._kept_models import keep_models
 from autotune.results import RankedTrial
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import optuna
 from optuna.trial import TrialState
 
-from autotune.engine._planner import can_start, expected_seconds
-from autotune.engine._spawn import sampler_seed
-from autotune.engine._worker import should_recycle, successor_due
+from autotune.engine.study._planner import can_start, expected_seconds
+from autotune.engine.workers._process import should_recycle, successor_due
+from autotune.engine.workers._spawn import sampler_seed
 
 
 def _trial(state: TrialState, *first_reports: float) -> optuna.trial.FrozenTrial:

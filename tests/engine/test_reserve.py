@@ -8,14 +8,24 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from autotune.engine import counted, open_storage, outstanding, pop, reserve, retry
-from autotune.engine._reserve import RETRY_OF, TICKET, WINDOW, to_start
-from autotune.engine._shared import claim
+from autotune.engine.reserved._claim import claim
+from autotune.engine.reserved._tickets import (
+    RETRY_OF,
+    TICKET,
+    WINDOW,
+    outstanding,
+    pop,
+    reserve,
+    retry,
+    to_start,
+)
+from autotune.engine.storages._local import storage_for
+from autotune.engine.study._study import counted
 
 
 @pytest.fixture(params=["memory", "sqlite"])
 def study(request: pytest.FixtureRequest, tmp_path: Path) -> optuna.Study:
-    storage = None if request.param == "memory" else open_storage(f"sqlite:///{tmp_path}/s.db")
+    storage = None if request.param == "memory" else storage_for(f"sqlite:///{tmp_path}/s.db")
     return optuna.create_study(storage=storage, sampler=optuna.samplers.RandomSampler(seed=0))
 
 

@@ -11,7 +11,8 @@ import yaml
 
 import autotune as at
 from autotune.cli import main
-from autotune.engine import RunOptions, prepare
+from autotune.engine import RunOptions
+from autotune.engine.setup._prepare import prepare
 from tests.engine.conftest import autotune_cli
 
 MODELS = """

@@ -7,7 +7,7 @@ import importlib.util
 import optuna
 import pytest
 
-from autotune.engine import make_pruner, make_sampler, open_study
+from autotune.engine.study._study import make_pruner, make_sampler, open_study
 from autotune.spec import load_run_mapping, space_of
 
 SPACE = {

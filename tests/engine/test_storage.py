@@ -13,14 +13,13 @@ import optuna
 import pytest
 from optuna.exceptions import UpdateFinishedTrialError
 
-from autotune.engine import open_storage, pop, reserve
-from autotune.engine._reserve import TICKET, WINDOW
-from autotune.engine._shared import claim, reserve_shared
-from autotune.engine._storage import LocalSQLiteStorage, set_user_attrs
+from autotune.engine.reserved._claim import claim, reserve_shared
+from autotune.engine.reserved._tickets import TICKET, WINDOW, pop, reserve
+from autotune.engine.storages._local import LocalSQLiteStorage, set_user_attrs, storage_for
 
 
 def _open(path: Path, **options: Any) -> LocalSQLiteStorage:
-    storage = open_storage(f"sqlite:///{path}", **options)
+    storage = storage_for(f"sqlite:///{path}", **options)
     assert isinstance(storage, LocalSQLiteStorage)
     return storage
 
@@ -118,7 +117,7 @@ def test_pop_from_a_stale_read_claims_the_next_free_ticket_and_then_reads_again(
 
 def _pop_all(path: str, queue: Any) -> None:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = optuna.load_study(study_name="s", storage=open_storage(f"sqlite:///{path}"))
+    study = optuna.load_study(study_name="s", storage=storage_for(f"sqlite:///{path}"))
     popped, known, most_waiting = [], None, 0
     while (trial := claim(study, known, total=40)) is not None:
         popped.append(trial.number)

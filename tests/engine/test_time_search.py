@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from autotune.engine import RunOptions, make_pruner, run
+from autotune.engine import RunOptions, run
+from autotune.engine.study._study import make_pruner
 from autotune.pruners import CURVE_ATTR, TimeASHAPruner
 from autotune.spec import fixed_run_file, load_run_file, space_of
 

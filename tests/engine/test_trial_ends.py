@@ -9,7 +9,10 @@ import optuna
 import pytest
 
 from autotune.data import Dataset
-from autotune.engine import TrialSetup, counted, record, run_trial
+from autotune.engine.study._study import counted
+from autotune.engine.trial._base import TrialSetup
+from autotune.engine.trial._builtin import run_trial
+from autotune.engine.trial._record import record
 from autotune.space import Choice, Fixed, Float, Int, Space, defaults
 from autotune.train import TrialResult
 

@@ -140,7 +140,7 @@ def test_arguments_autotune_cannot_use_are_spec_errors(
         (dict(target={"width": [8]}, data=(x, y), budget="soon"), "search.budget", "duration"),
         (
             dict(target={"width": [8, 16]}, data=(x, y), start_with=[{"depth": 2}]),
-            "start_with[0].depth",
+            "search.start_with[0].depth",
             "searched dimension",
         ),
         (dict(target={"width": [8]}, data=(x, y), metric="loss"), "metric", "accuracy"),

@@ -14,7 +14,8 @@ import psutil
 import pytest
 from optuna.trial import TrialState
 
-from autotune.engine import RunEvent, RunOptions, TrialEvent, TrialStarted, counted, run
+from autotune.engine import RunEvent, RunOptions, TrialEvent, TrialStarted, run
+from autotune.engine.study._study import counted
 from autotune.spec import load_run_file
 from tests.engine.conftest import start_cli, wait_for_running_trial
 
@@ -172,7 +173,7 @@ def test_worker_memory_stays_bounded_over_a_longer_study(
         train={"epochs": 1, "max_trials_per_worker": 3},
         search={"sampler": "random", "pruner": "none", "trials": 9},
     )
-    with caplog.at_level(logging.INFO, logger="autotune.engine._workers"):
+    with caplog.at_level(logging.INFO, logger="autotune.engine.workers._pool"):
         report = run(load_run_file(path), RunOptions(results_dir=tmp_path / "out", workers=1))
     # Each replacement was started while its predecessor ran, and took over when it exited.
     log = caplog.text
@@ -237,7 +238,7 @@ def test_the_budget_stops_every_workers_trial_with_its_results(
 def test_a_worker_started_ahead_waits_at_its_gate_and_leaves_when_not_needed(
     tmp_path: Path, run_file: Callable[..., Path]
 ) -> None:
-    from autotune.engine._workers import Pool, worker_plan
+    from autotune.engine.workers._pool import Pool, worker_plan
 
     spec = load_run_file(run_file(**SMALL, search={"trials": 2}))
     url = f"sqlite:///{tmp_path / 'study.db'}"
