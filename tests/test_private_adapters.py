@@ -11,7 +11,7 @@ import pytest
 import autotune as at
 from autotune._private import _optuna
 
-HOOKS = ["TRIAL_ID", "STUDY_ID", "CACHE_BACKEND", "THREAD_LOCAL"]
+HOOKS = ["TRIAL_ID", "STUDY_ID", "CACHE_BACKEND", "THREAD_LOCAL", "RDB_MODELS", "RDB_STORAGE"]
 
 
 def _objective(config: at.TrialConfig, ctx: at.TrialContext) -> float:

@@ -2,7 +2,8 @@
 dependency, with the public way it falls back to where the private one is gone.
 
 - ``_optuna.py``: a trial's and a study's id, a study's storage, the storage behind Optuna's
-  cache, wrapping ``RDBStorage`` methods, a study's cached trials, stale trials, retry history.
+  cache, wrapping ``RDBStorage`` methods, a study's cached trials, stale trials, retry history,
+  writing a trial's attrs in one SQLite statement.
 - ``_keras.py``: seeding a trial without clearing Keras' caches.
 - ``_tensorflow.py``: the gradient registry finished trials are released from.
 - ``_keras_tuner.py``: the values of a stepped log-scale hyperparameter.

@@ -10,8 +10,10 @@ serialized) and named in one debug log line.
 
 from __future__ import annotations
 
+import importlib
+import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import optuna
@@ -114,3 +116,42 @@ def stale_trial_ids(storage: Any, study: int) -> list[int] | None:
     runs Optuna's public ``optuna.storages.fail_stale_trials``)."""
     method = getattr(storage, "_get_stale_trial_ids", None)
     return None if method is None else list(method(study))
+
+
+RDB_MODELS = "optuna.storages._rdb.models"
+"""Optuna's ORM tables (private)."""
+
+RDB_STORAGE = "optuna.storages._rdb.storage"
+"""Where Optuna's scoped-session helper lives (private)."""
+
+
+def upsert_user_attrs(storage: Any, trial: int, attrs: Mapping[str, Any]) -> bool:
+    """Write ``attrs`` of trial id ``trial`` in one SQLite upsert through Optuna's ORM tables
+    and session helper; False (nothing written) where this Optuna has moved them (the caller
+    then sets one attr at a time through the public storage API).
+
+    Raises:
+        optuna.exceptions.UpdateFinishedTrialError: the trial has finished.
+    """
+    try:
+        models = importlib.import_module(RDB_MODELS)
+        scoped = importlib.import_module(RDB_STORAGE)._create_scoped_session
+        from sqlalchemy.dialects.sqlite import insert
+    except (ImportError, AttributeError):
+        return False
+    model = models.TrialUserAttributeModel
+    rows = [
+        {"trial_id": trial, "key": key, "value_json": json.dumps(value)}
+        for key, value in attrs.items()
+    ]
+    with scoped(storage.scoped_session) as session:
+        state: Any = models.TrialModel.find_or_raise_by_id(trial, session).state
+        storage.check_trial_is_updatable(trial, state)
+        statement = insert(model).values(rows)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[model.trial_id, model.key],
+                set_={"value_json": statement.excluded.value_json},
+            )
+        )
+    return True

@@ -7,8 +7,8 @@ start. Instead trials are *reserved* as WAITING trials with the ``autotune:reser
 attr ("tickets"), and workers *pop* tickets: Optuna's RDB storage moves a trial from WAITING
 to RUNNING in one transaction and refuses when another process got there first (on SQLite only
 with ``storage_for``'s serialized transactions). The sampler proposes a popped ticket's values
-exactly as for ``study.ask()``; a ticket that carries ``fixed_params`` (``start_with``, a
-retry) runs those values.
+exactly as for ``study.ask()``; a ticket enqueued for ``start_with`` (``study.enqueue_trial``)
+or a retry (which carries the dead trial's params) runs those values.
 
 The arithmetic (``reserve``): ``needed = total - counted - running - tickets``, where
 ``counted`` is finished trials except those lost to a dead process (``end`` in
@@ -49,7 +49,7 @@ import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
-from autotune._private._optuna import forget_cached_trials, storage_of
+from autotune._private._optuna import forget_cached_trials, storage_of, study_id
 from autotune._private._optuna import trial_id as id_of
 from autotune.engine.study._study import UNCOUNTED_ENDS, counted
 
@@ -141,7 +141,7 @@ def reserved(
         given.append(frozen.number)
     for _ in range(needed - len(given)):
         trial_id = storage.create_new_trial(
-            study._study_id, template_trial=_placeholder({TICKET: True})
+            study_id(study), template_trial=_placeholder({TICKET: True})
         )
         given.append(storage.get_trial_number_from_id(trial_id))
     if given:
@@ -214,14 +214,15 @@ def retry(study: optuna.Study, frozen: FrozenTrial) -> int | None:
     """
     if frozen.system_attrs.get(RETRY_OF) is not None:
         return None
-    system_attrs: dict[str, Any] = {
-        TICKET: True,
-        RETRY_OF: frozen.number,
-        "fixed_params": dict(frozen.params),
-    }
-    trial_id = storage_of(study).create_new_trial(
-        study._study_id, template_trial=_placeholder(system_attrs)
+    # The values travel as the ticket's own params (a trial suggests a value it already has),
+    # through Optuna's public storage API rather than enqueue_trial's private "fixed_params".
+    template = optuna.trial.create_trial(
+        state=TrialState.WAITING,
+        params=dict(frozen.params),
+        distributions=dict(frozen.distributions),
+        system_attrs={TICKET: True, RETRY_OF: frozen.number},
     )
+    trial_id = storage_of(study).create_new_trial(study_id(study), template_trial=template)
     number = storage_of(study).get_trial_number_from_id(trial_id)
     logger.info("trial %d will retry trial %d (its worker died)", number, frozen.number)
     return number

@@ -31,7 +31,6 @@ import contextlib
 import fcntl
 import functools
 import hashlib
-import json
 import logging
 import os
 import sqlite3
@@ -43,7 +42,13 @@ from typing import Any
 
 import optuna
 
-from autotune._private._optuna import backend_of, storage_of, trial_id, wrap_methods
+from autotune._private._optuna import (
+    backend_of,
+    storage_of,
+    trial_id,
+    upsert_user_attrs,
+    wrap_methods,
+)
 from autotune._stored import sqlite_location
 
 logger = logging.getLogger(__name__)
@@ -130,41 +135,17 @@ class LocalSQLiteStorage(optuna.storages.RDBStorage):
         self._serial.attach(self.engine)
 
     def set_trial_user_attrs(self, trial_id: int, attrs: Mapping[str, Any]) -> None:
-        """Set several user attrs of a running trial in one statement and one commit.
+        """Set several user attrs of a running trial in one statement and one commit (one
+        attr at a time where Optuna's private tables cannot be reached, or SQLite < 3.24).
 
         Raises:
             optuna.exceptions.UpdateFinishedTrialError: the trial has finished.
         """
-        try:
-            from optuna.storages._rdb import models
-            from optuna.storages._rdb.storage import _create_scoped_session
-            from sqlalchemy.dialects.sqlite import insert
-        except ImportError:  # an Optuna that moved its internals: one attr at a time
-            upsert = False
-        else:
-            upsert = sqlite3.sqlite_version_info >= (3, 24, 0)  # no upsert before
-        if not upsert:
-            for key, value in attrs.items():
-                self.set_trial_user_attr(trial_id, key, value)
-            return
         if not attrs:
             return
-        model = models.TrialUserAttributeModel
-        rows = [
-            {"trial_id": trial_id, "key": key, "value_json": json.dumps(value)}
-            for key, value in attrs.items()
-        ]
-        with _create_scoped_session(self.scoped_session) as session:
-            trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
-            state: Any = trial.state  # a TrialState, loaded through the ORM's Enum column
-            self.check_trial_is_updatable(trial_id, state)
-            statement = insert(model).values(rows)
-            session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[model.trial_id, model.key],
-                    set_={"value_json": statement.excluded.value_json},
-                )
-            )
+        if sqlite3.sqlite_version_info < (3, 24, 0) or not upsert_user_attrs(self, trial_id, attrs):
+            for key, value in attrs.items():
+                self.set_trial_user_attr(trial_id, key, value)
 
 
 def _reading(method: Callable[..., Any]) -> Callable[..., Any]:
