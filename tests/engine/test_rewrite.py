@@ -7,7 +7,7 @@ from pathlib import Path
 
 import optuna
 
-from autotune.engine.output._rewrite import Rewriter
+from autotune.engine.output._refresh import Rewriter
 from autotune.spec import fixed_run_file, load_run_file
 
 CONFIG = {"depth": 1, "width": 8, "optimizer": "adam", "learning_rate": 0.001, "batch_size": 32}

@@ -14,8 +14,8 @@ import optuna
 from autotune._stored import sqlite_path
 from autotune.engine._events import RunEvent, TrialEvent, TrialStarted
 from autotune.engine.output._kept_models import evaluate_test, keep_models
+from autotune.engine.output._refresh import Rewriter
 from autotune.engine.output._review import write_report_safely
-from autotune.engine.output._rewrite import Rewriter
 from autotune.engine.reserved._claim import (
     reserve_shared,
     sampler_offset,

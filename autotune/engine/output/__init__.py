@@ -1,3 +1,3 @@
-"""Result output while a study runs: when result files are rewritten (`_rewrite.py`), which
+"""Result output while a study runs: when result files are rewritten (`_refresh.py`), which
 trained models are kept (`_kept_models.py`), and the review note (`_review.py`).
 """
