@@ -15,8 +15,10 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +148,22 @@ def parser(description: str) -> argparse.ArgumentParser:
 def rss_mb() -> float:
     """This process's resident memory in MB."""
     return psutil.Process().memory_info().rss / 1e6
+
+
+@contextmanager
+def worktree(revision: str) -> Iterator[Path]:
+    """A temporary git worktree of ``revision``: the old version a before/after benchmark runs."""
+    with tempfile.TemporaryDirectory() as scratch:
+        old = Path(scratch) / "before-tree"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(old), revision],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        try:
+            yield old
+        finally:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, check=False
+            )

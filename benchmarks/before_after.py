@@ -38,6 +38,7 @@ from benchmarks._common import (
     spread,
     summary,
     table,
+    worktree,
     write,
 )
 
@@ -134,32 +135,20 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     seeds = args.seeds or 1
     runs: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, worktree(args.before) as old:
         folder = Path(scratch)
-        old = folder / "before-tree"
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", str(old), args.before],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
-        try:
-            trees = {"before": old, "after": ROOT}
-            files = _run_files(folder, args.smoke)
-            for seed in range(seeds):
-                for name, (path, budget) in files.items():
-                    for version in ordered(VERSIONS, seed):
-                        out = folder / f"out-{version}-{name}-{seed}"
-                        result = _one(trees[version], path, seed, out)
-                        if "events" in result:
-                            result.update(_marks(result["events"], budget))
-                        runs.append({"file": name, "version": version, "seed": seed, **result})
-                        shown = {k: v for k, v in result.items() if k != "events"}
-                        print(f"seed {seed} {name} {version}: {shown}", file=sys.stderr)
-        finally:
-            subprocess.run(
-                ["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, check=False
-            )
+        trees = {"before": old, "after": ROOT}
+        files = _run_files(folder, args.smoke)
+        for seed in range(seeds):
+            for name, (path, budget) in files.items():
+                for version in ordered(VERSIONS, seed):
+                    out = folder / f"out-{version}-{name}-{seed}"
+                    result = _one(trees[version], path, seed, out)
+                    if "events" in result:
+                        result.update(_marks(result["events"], budget))
+                    runs.append({"file": name, "version": version, "seed": seed, **result})
+                    shown = {k: v for k, v in result.items() if k != "events"}
+                    print(f"seed {seed} {name} {version}: {shown}", file=sys.stderr)
     text, stats = "", {}
     for name, (_, budget) in files.items():
         marks = [f"best_at_{round(f * budget)}s" for f in (0.2, 0.5, 1.0)]

@@ -19,7 +19,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from benchmarks._common import (
     spread,
     summary,
     table,
+    worktree,
     write,
 )
 
@@ -79,28 +79,16 @@ def main(argv: list[str] | None = None) -> int:
     early = min(10, trials // 2 or 1)
     seeds = args.seeds or 1
     runs: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as scratch:
-        old = Path(scratch) / "before-tree"
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", str(old), args.before],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
-        try:
-            trees = {"before": old, "after": ROOT}
-            for seed in range(seeds):
-                for version in ordered(VERSIONS, seed):
-                    result = _child(trees[version], seed, trials)
-                    if "error" not in result:
-                        result = {**result, **_measures(result, early)}
-                    runs.append({"version": version, "seed": seed, **result})
-                    shown = {k: result.get(k) for k in ("seconds_per_trial", "overhead_seconds")}
-                    print(f"seed {seed} {version}: {shown or result}", file=sys.stderr)
-        finally:
-            subprocess.run(
-                ["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, check=False
-            )
+    with worktree(args.before) as old:
+        trees = {"before": old, "after": ROOT}
+        for seed in range(seeds):
+            for version in ordered(VERSIONS, seed):
+                result = _child(trees[version], seed, trials)
+                if "error" not in result:
+                    result = {**result, **_measures(result, early)}
+                runs.append({"version": version, "seed": seed, **result})
+                shown = {k: result.get(k) for k in ("seconds_per_trial", "overhead_seconds")}
+                print(f"seed {seed} {version}: {shown or result}", file=sys.stderr)
     measures = ("seconds_per_trial", "overhead_seconds", "rss_growth_mb")
     stats: dict[str, Any] = {}
     rows = []
