@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from autotune._stored import SPEC_ATTR, SQLITE
+from autotune._stored import SPEC_ATTR, sqlite_path
 from autotune.results._export import WrittenResults, write_results
 from autotune.results._ranking import rank_trials
 from autotune.results._report import write_report
@@ -60,8 +60,9 @@ def rewrite(
     url = storage_url(target)
     loaded = read_study(url, study)
     name = loaded.study_name
-    if not is_url(target):  # a folder or a SQLite file: write next to study.db
-        directory = Path(url.removeprefix(SQLITE)).parent
+    database = None if is_url(target) else sqlite_path(url)
+    if database is not None:  # a folder or a SQLite file: write next to study.db
+        directory = database.parent
     elif not is_study_name(name):
         raise ValueError(f"study {name!r} cannot name a results folder: expected {STUDY_NAME_RULE}")
     else:

@@ -32,10 +32,15 @@ def _model_path(directory: Path, number: int) -> Path:
     return directory / "models" / f"trial_{number}.keras"
 
 
+def kept_numbers(ranked: Sequence[RankedTrial]) -> set[int]:
+    """The trials whose models are kept: the accuracy/seconds Pareto front and the
+    :data:`KEEP_TOP` top-ranked trials."""
+    return {r.number for r in ranked if r.pareto} | {r.number for r in ranked[:KEEP_TOP]}
+
+
 def may_win(ranked: Sequence[RankedTrial], number: int) -> bool:
-    """Whether trial ``number``'s model is kept: on the accuracy/seconds Pareto front or among
-    the :data:`KEEP_TOP` top-ranked trials."""
-    return number in {r.number for r in ranked if r.pareto} | {r.number for r in ranked[:KEEP_TOP]}
+    """Whether trial ``number``'s model is kept (see :func:`kept_numbers`)."""
+    return number in kept_numbers(ranked)
 
 
 def save_model(directory: Path, number: int, model: keras.Model) -> None:
@@ -62,7 +67,7 @@ def keep_models(
     pool's parent passes its running trials): a top trial among them keeps the old
     ``best_model.keras`` until its own end rewrites it.
     """
-    keep = {r.number for r in ranked if r.pareto} | {r.number for r in ranked[:KEEP_TOP]}
+    keep = kept_numbers(ranked)
     models = directory / "models"
     for leftover in directory.glob("**/*.partial.keras"):
         leftover.unlink(missing_ok=True)
