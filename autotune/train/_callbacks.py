@@ -67,12 +67,12 @@ class TrialMonitor(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if stop_requested():
-            self._stop("interrupted")
+            self.stop("interrupted")
         if self._deadline is not None and time.perf_counter() >= self._deadline:
-            self._stop("deadline")
+            self.stop("deadline")
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
-            self._stop("nan")
+            self.stop("nan")
 
     def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
         if self._train_phase_end is None:
@@ -80,7 +80,7 @@ class TrialMonitor(keras.callbacks.Callback):
 
     def on_test_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if stop_requested() and self.model is not None:
-            self._stop("interrupted")
+            self.stop("interrupted")
             self.model.stop_evaluating = True  # the rest of the validation pass is not waited for
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -90,7 +90,7 @@ class TrialMonitor(keras.callbacks.Callback):
         logs = logs or {}
         loss = logs.get("loss")
         if loss is not None and not math.isfinite(float(loss)):
-            self._stop("nan")
+            self.stop("nan")
             return
         accuracy = logs.get(self._monitor)
         if self.stopped == "deadline" and accuracy is not None:
@@ -106,13 +106,14 @@ class TrialMonitor(keras.callbacks.Callback):
         # report every epoch (the pruner records it), but a trial that trained every epoch is
         # complete: a prune after the last one would throw its training away
         if self._report is not None and self._report(len(self.curve), float(accuracy)) and not last:
-            self._stop("pruned")
+            self.stop("pruned")
         if not last and self._deadline is not None and time.perf_counter() >= self._deadline:
             # A trial that trained every epoch is complete even if the deadline passed while
             # its last validation ran.
-            self._stop("deadline")
+            self.stop("deadline")
 
-    def _stop(self, why: str) -> None:
+    def stop(self, why: str) -> None:
+        """Stop training for ``why`` (the first reason given is kept)."""
         if self.stopped is None:
             self.stopped = why
         if self.model is not None:

@@ -188,7 +188,7 @@ def fit(
     elif end == "pruned":
         reason = f"pruned after epoch {len(monitor.curve)}"
     extras["strategy"] = strategy_name
-    result = _measure(monitor, started, train_examples, devices, end, reason, extras)
+    result = measure_trial(monitor, started, train_examples, devices, end, reason, extras)
     return TrainOutcome(result=result, model=model)
 
 
@@ -216,7 +216,7 @@ def _reused(
     return None
 
 
-def _measure(
+def measure_trial(
     monitor: TrialMonitor,
     started: float,
     train_examples: int,
