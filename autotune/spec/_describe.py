@@ -134,6 +134,8 @@ def _workers(train: TrainSpec) -> str:
     timeout = "none" if train.trial_timeout is None else f"{train.trial_timeout:g}s"
     rss = "none" if train.worker_rss_limit is None else f"{train.worker_rss_limit:g} MiB"
     cpus = "" if train.logical_cpus is None else f", logical_cpus {train.logical_cpus}"
+    if train.processes_per_trial > 1:
+        cpus += f", processes_per_trial {train.processes_per_trial}"
     lr = train.scale_lr_with_batch
     scaling = f"linear (reference batch {train.lr_reference_batch})" if lr == "linear" else lr
     return (

@@ -78,6 +78,9 @@ class DataSpec(_Section):
         return self
 
 
+MAX_PROCESSES_PER_TRIAL = 64
+
+
 class ProbeSpec(_Section):
     """``train.probe:``: a short throughput measurement before each trial trains.
 
@@ -101,6 +104,9 @@ class TrainSpec(_Section):
     probe: ProbeSpec | None = None
     # Devices and workers (see autotune/train/_devices.py and autotune/engine/workers/_pool.py).
     devices_per_trial: int | Literal["all"] = Field(default=1)
+    processes_per_trial: int = Field(default=1)
+    """Processes that train each trial together (``MultiWorkerMirroredStrategy``), each on
+    ``devices_per_trial`` devices of its own; ``batch_size`` stays the global batch."""
     logical_cpus: int | None = Field(default=None, ge=1, le=64)
     trial_timeout: float | None = None
     max_trials_per_worker: int = Field(default=50, ge=1)
@@ -134,6 +140,17 @@ class TrainSpec(_Section):
     def _per_trial(cls, value: Any) -> Any:
         if isinstance(value, int) and value < 1:
             raise Problem((), expected="all or a number of devices >= 1", received=value)
+        return value
+
+    @field_validator("processes_per_trial")
+    @classmethod
+    def _processes(cls, value: Any) -> Any:
+        if value < 1 or value > MAX_PROCESSES_PER_TRIAL:
+            raise Problem(
+                (),
+                expected=f"a number of processes from 1 to {MAX_PROCESSES_PER_TRIAL}",
+                received=value,
+            )
         return value
 
     @field_validator("trial_timeout", mode="before")
@@ -177,6 +194,14 @@ class TrainSpec(_Section):
                     received=per_trial,
                     hint="each worker gets devices_per_trial devices of its own",
                 )
+        if self.processes_per_trial > 1 and per_trial == "all":
+            raise Problem(
+                ("devices_per_trial",),
+                expected="a number of devices per process with processes_per_trial > 1",
+                received=per_trial,
+                hint="each process of a group trains on devices of its own; all would give "
+                "every process the same devices",
+            )
         cpus = self.logical_cpus or 1
         if self.devices == "cpu" and isinstance(per_trial, int) and per_trial > cpus:
             raise Problem(
@@ -372,6 +397,17 @@ class RunSpec(_Section):
                 hint="steps_per_execution is a dimension now; remove it from train:",
             )
         check_search(self.search, parsed)
+        if self.train.processes_per_trial > 1 and (
+            self.custom_objective is not None or is_import_path(self.model)
+        ):
+            key = "custom_objective" if self.custom_objective is not None else "model"
+            raise Problem(
+                ("train", "processes_per_trial"),
+                expected=f"1 with {key}: {getattr(self, key)} (a group trains autotune's model "
+                "families, auto, mlp or cnn, with autotune's own distributed step)",
+                received=self.train.processes_per_trial,
+                hint="Keras 3's model.fit cannot train under MultiWorkerMirroredStrategy",
+            )
         return self
 
     def line_of(self, *path: str | int) -> int | None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -112,6 +113,8 @@ def group_strategy(timeout: float = COLLECTIVE_TIMEOUT) -> Any:
 
     It blocks until every process of the group has made its own.
     """
+    # each trial traces its own step: TensorFlow's retracing warnings say nothing useful here
+    tf.get_logger().setLevel(logging.ERROR)
     options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=timeout)
     return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
 
@@ -241,10 +244,11 @@ class _Loop:
         def agree(flag: tf.Tensor) -> tf.Tensor:
             return strategy.experimental_local_results(strategy.run(replica_agree, (flag,)))[0]
 
-        @tf.function
+        @tf.function(reduce_retracing=True)  # the last batch is smaller
         def correct(x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
             predicted = tf.argmax(model(x, training=False), axis=-1, output_type=tf.int64)
-            return tf.reduce_sum(tf.cast(predicted == tf.cast(tf.reshape(y, [-1]), tf.int64), "int64"))
+            labels = tf.cast(tf.reshape(y, [-1]), tf.int64)
+            return tf.reduce_sum(tf.cast(predicted == labels, tf.int64))
 
         self.step, self.agree, self.correct = step, agree, correct
 
@@ -268,6 +272,8 @@ def _train(
     all-reduced flags, so every process runs the same collectives and stops at the same step."""
     distributed = loop.strategy.experimental_distribute_dataset(train)
     steps = int(train.cardinality())
+    if steps < 0:
+        raise ValueError("a group trial needs a training set of known length (tf.data cardinality)")
     monitor.on_train_begin()
     try:
         for epoch in range(epochs):

@@ -36,7 +36,7 @@ from autotune.engine.study._study import (
 )
 from autotune.engine.trial._base import TrialSetup
 from autotune.engine.workers._pool import run_pool, worker_plan
-from autotune.spec import RunSpec, check_study_name, study_name_from
+from autotune.spec import RunSpec, SpecError, check_study_name, study_name_from
 from autotune.train import (
     freeze_long_lived,
     gradient_names,
@@ -154,6 +154,14 @@ def run(
 
     # The data split always follows the seed; a resumed study's sampler goes on from a seed
     # its earlier trials did not use.
+    if given is not None and spec.train.processes_per_trial > 1:
+        raise SpecError.at(
+            spec,
+            ("train", "processes_per_trial"),
+            expected="1 in the Python API (its trials run in the caller's process)",
+            received=spec.train.processes_per_trial,
+            hint="run the file with autotune run, which starts each group's processes",
+        )
     plan = worker_plan(spec, options.workers) if given is None else []
     prepared = prepare(
         spec,
@@ -234,7 +242,7 @@ def run(
         if outcome_end in ("no_trials_left", "interrupted"):
             interrupted = outcome_end == "interrupted"
             break
-    if rewriter.pending:
+    if rewriter.pending or plan:  # the pool's trials were ranked in its callbacks
         ranked = rewriter.now()
     test_accuracy = None
     if write and not interrupted and dataset is not None and not own_code and spec.data is not None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import optuna
 
     from autotune.data import Dataset
+    from autotune.engine.trial._group import GroupLink
     from autotune.space import Space, TrialConfig
     from autotune.spec import ProbeSpec, RunSpec
     from autotune.train import CompiledModels, TrainOutcome
@@ -64,6 +65,8 @@ class TrialSetup:
     body: TrialBody | None = None
     compiled: CompiledModels | None = None
     """Compiled models this process keeps between trials (None: every trial compiles anew)."""
+    group: GroupLink | None = None
+    """This process's group when several processes train each trial (``processes_per_trial``)."""
 
 
 class BestFile(Protocol):

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import keras
 import optuna
 
 from autotune.data import make_datasets
 from autotune.engine.storages._local import set_user_attrs
+from autotune.engine.trial._group import train_in_group
 from autotune.engine.trial._probes import ended_early, probe_trial
 from autotune.models import build_model
 from autotune.pruners import TimeASHAPruner
+from autotune.space import TrialConfig
 from autotune.train import Reporter, TrainOutcome, fit, seed_trial
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from autotune.data import Dataset
+    from autotune.data import Dataset, TrialData
     from autotune.engine.trial._base import TrialSetup
-    from autotune.space import TrialConfig
 
 logger = logging.getLogger(__name__)
 
@@ -63,17 +65,22 @@ def train_trial(
         logger.debug("data pipeline failed", exc_info=True)
         return config, _failed(started, f"data pipeline: {type(error).__name__}: {error}", setup)
 
-    def build_one() -> keras.Model:
-        if build is not None:
-            return build(config, dataset, seed)
-        return build_model(
+    build_one = _builder(setup, config, dataset, data, seed, build)
+    if setup.group is not None:
+        # the members train the same values with the same seed; only this process reports
+        setup.group.orders.give({"trial": trial.number, "params": config.to_dict(), "seed": seed})
+        report = _reporter(trial, setup, started)
+        group = train_in_group(
+            setup.group,
+            setup,
             config,
-            family=setup.family,
-            input_shape=dataset.input_shape,
-            num_classes=dataset.num_classes,
-            seed=seed,
-            augment=None if data.model_augment is None else data.model_augment(),
+            data,
+            build_one,
+            report=report,
+            deadline=deadline,
+            started=started,
         )
+        return config, group
 
     skipped = probe_trial(trial, setup, config, data, build_one, started=started, deadline=deadline)
     if skipped is not None:
@@ -98,6 +105,49 @@ def train_trial(
         model_key=(setup.family, tuple(dataset.input_shape), dataset.num_classes),
     )
     return config, outcome
+
+
+def member_trial(setup: TrialSetup, order: Mapping[str, Any]) -> TrainOutcome:
+    """A group member's part of the trial its chief ordered (same values, seed and data).
+
+    Raises:
+        GroupBroken: the group broke; this process must end.
+    """
+    assert setup.group is not None and setup.dataset is not None
+    started = time.perf_counter()
+    config = TrialConfig(order["params"])
+    seed = int(order["seed"])
+    seed_trial(seed)
+    data = make_datasets(setup.dataset, config, seed=seed)
+    build_one = _builder(setup, config, setup.dataset, data, seed, None)
+    return train_in_group(
+        setup.group, setup, config, data, build_one, report=None, deadline=None, started=started
+    )
+
+
+def _builder(
+    setup: TrialSetup,
+    config: TrialConfig,
+    dataset: Dataset,
+    data: TrialData,
+    seed: int,
+    build: Callable[[TrialConfig, Dataset, int], keras.Model] | None,
+) -> Callable[[], keras.Model]:
+    """A function that builds the trial's fresh model (``build`` or the family's)."""
+
+    def build_one() -> keras.Model:
+        if build is not None:
+            return build(config, dataset, seed)
+        return build_model(
+            config,
+            family=setup.family,
+            input_shape=dataset.input_shape,
+            num_classes=dataset.num_classes,
+            seed=seed,
+            augment=None if data.model_augment is None else data.model_augment(),
+        )
+
+    return build_one
 
 
 def _reporter(trial: optuna.Trial, setup: TrialSetup, started: float) -> Reporter | None:

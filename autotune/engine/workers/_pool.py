@@ -24,8 +24,10 @@ locked by a worker killed mid-write).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
+import secrets
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -46,6 +48,7 @@ from autotune.engine.workers._spawn import Spawner, Successor
 from autotune.spec import SpecError
 from autotune.spec._errors import Described
 from autotune.train import WorkerDevices, allow_memory_growth, cores, gpu_count, plan_workers
+from autotune.train._group import GroupRole, free_addresses
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -74,6 +77,9 @@ def worker_plan(spec: RunSpec, workers: int | None) -> list[WorkerDevices]:
         SpecError: the devices cannot be split as asked.
     """
     train = spec.train
+    size = train.processes_per_trial
+    if size > 1:
+        return group_plan(spec, workers)
     try:
         plan = plan_workers(
             devices=train.devices,
@@ -100,6 +106,59 @@ def worker_plan(spec: RunSpec, workers: int | None) -> list[WorkerDevices]:
     return plan
 
 
+def group_plan(spec: RunSpec, groups: int | None) -> list[WorkerDevices]:
+    """The processes of a run whose trials each train in ``processes_per_trial`` processes.
+
+    ``--workers W`` counts groups: W groups of N processes (default: as many as the GPUs
+    allow, one on the CPU). Entries ``[i*N, (i+1)*N)`` form group ``i + 1``, its chief first;
+    each process gets ``devices_per_trial`` devices (GPUs) or a share of the cores.
+
+    Raises:
+        SpecError: this machine cannot hold that many processes.
+    """
+    train = spec.train
+    size = train.processes_per_trial
+    gpus = gpu_count()
+    on_cpu = train.devices == "cpu" or (train.devices == "auto" and gpus == 0)
+    processes = None if groups is None else groups * size
+    if on_cpu:
+        processes = processes or size
+        if processes > cores():
+            raise SpecError.at(
+                spec,
+                ("train", "processes_per_trial"),
+                expected=f"at most the {cores()} processes this machine's {cores()} cores can "
+                "run (one core each)" + ("" if groups is None else f", {groups} groups"),
+                received=train.processes_per_trial,
+                hint="a group spans processes of one machine here; each takes a core",
+            )
+    try:
+        plan = plan_workers(
+            devices=train.devices,
+            devices_per_trial=train.devices_per_trial,
+            gpus=gpus,
+            cores=cores(),
+            workers=processes,
+            logical_cpus=train.logical_cpus,
+        )
+    except ValueError as error:
+        raise SpecError.at(
+            spec,
+            ("train", "processes_per_trial"),
+            expected="processes that fit this machine's devices, devices_per_trial each",
+            received=Described(str(error)),
+        ) from None
+    if len(plan) < size or len(plan) % size:
+        raise SpecError.at(
+            spec,
+            ("train", "processes_per_trial"),
+            expected=f"a divisor of the {len(plan)} device groups this machine has "
+            f"(devices_per_trial {train.devices_per_trial} each)",
+            received=size,
+        )
+    return [dataclasses.replace(devices, worker=i // size + 1) for i, devices in enumerate(plan)]
+
+
 def run_pool(study: optuna.Study, **options: Any) -> bool:
     """Run a study's reserved trials in worker processes (see ``Pool``); True after Ctrl-C."""
     return Pool(study, **options).run()
@@ -124,6 +183,21 @@ class _Slot:
     """Seconds between the current process's recent trial starts."""
     last_start: float = 0.0
     successor: Successor | None = None
+    member_devices: list[WorkerDevices] = field(default_factory=list)
+    """A group's other processes' devices (``processes_per_trial``); empty for a lone worker."""
+    members: list[_Member] = field(default_factory=list)
+    broken: str | None = None
+    """Why the group's running trial was lost, when a member died (its chief is then killed)."""
+
+
+@dataclass
+class _Member:
+    """A running member of a group (``processes_per_trial``): it trains what its chief says."""
+
+    index: int
+    process: BaseProcess
+    connection: Connection | None
+    exit_reason: str | None = None
 
 
 class Pool:
@@ -154,7 +228,10 @@ class Pool:
         self.directory = directory
         self.on_event = on_event
         self.write = write
-        self.slots = [_Slot(devices) for devices in plan]
+        size = spec.train.processes_per_trial
+        self.slots = [
+            _Slot(plan[i], member_devices=plan[i + 1 : i + size]) for i in range(0, len(plan), size)
+        ]
         self.spawner = Spawner(
             spec=spec,
             study=name,
@@ -215,10 +292,36 @@ class Pool:
                 )
                 return
         slot.generation += 1
+        if slot.member_devices:
+            self._start_group(slot)
+            return
         process, receiver, _gate = self.spawner.start(slot.devices, slot.generation, gated=False)
         self._took_over(slot, process, receiver, ahead=False)
         logger.info(
             "worker %d (pid %s) started on %s", slot.devices.worker, process.pid, slot.devices
+        )
+
+    def _start_group(self, slot: _Slot) -> None:
+        """Start a group's processes on fresh ports: its chief in the slot, then its members."""
+        everyone = [slot.devices, *slot.member_devices]
+        addresses = free_addresses(len(everyone))
+        key = f"{slot.devices.worker}-{slot.generation}-{secrets.token_hex(4)}"
+        shown = tuple(_shown(devices) for devices in everyone)
+        started = []
+        for index, devices in enumerate(everyone):
+            role = GroupRole(index, addresses, key)
+            process, receiver, _gate = self.spawner.start(
+                devices, slot.generation, gated=False, group=role, member_devices=shown
+            )
+            started.append((process, receiver))
+        self._took_over(slot, *started[0], ahead=False)
+        slot.members = [_Member(i, p, c) for i, (p, c) in enumerate(started[1:], start=1)]
+        slot.broken = None
+        logger.info(
+            "group %d (pids %s) started on %s",
+            slot.devices.worker,
+            ", ".join(str(p.pid) for p, _ in started),
+            ", ".join(addresses),
         )
 
     def _took_over(
@@ -231,7 +334,7 @@ class Pool:
     def _start_ahead(self, slot: _Slot) -> None:
         """Start the slot's successor now if its worker will soon recycle on its trial count."""
         max_trials = self.spec.train.max_trials_per_worker
-        if not START_AHEAD or self.stopping or slot.successor is not None:
+        if not START_AHEAD or self.stopping or slot.successor is not None or slot.member_devices:
             return
         # self.left was read before this trial started: the study should end before the worker
         # recycles when what is left after this trial is at most what the worker will run.
@@ -264,9 +367,15 @@ class Pool:
 
     def _step(self) -> None:
         live = [s.connection for s in self.slots if s.connection is not None]
-        for connection in wait(live, timeout=0.5):
+        members = {m.connection: m for s in self.slots for m in s.members if m.connection}
+        for connection in wait([*live, *members], timeout=0.5):
+            if connection in members:
+                _hear(members[connection])
+                continue
             slot = next(s for s in self.slots if s.connection is connection)
             self._receive(slot)
+        for slot in self.slots:
+            self._check_members(slot)
         now = time.time()
         timeout = self.spec.train.trial_timeout
         for slot in self.slots:
@@ -317,14 +426,52 @@ class Pool:
                 self.errors.append(slot.exit_reason)
                 logger.error("worker %d: %s", worker, slot.exit_reason)
 
+    def _check_members(self, slot: _Slot) -> None:
+        """A member that died while its chief runs breaks the group: kill the chief, whose
+        running trial is then lost and retried (``_exited``) and the group formed anew."""
+        if slot.process is None or slot.broken is not None:
+            return
+        for member in slot.members:
+            if member.process.is_alive() or member.exit_reason in MEMBER_DONE:
+                continue
+            code = member.process.exitcode
+            why = member.exit_reason or _how(code)
+            slot.broken = (
+                f"its group's member {member.index} (pid {member.process.pid}) died ({why})"
+            )
+            logger.warning("group %d: %s", slot.devices.worker, slot.broken)
+            with contextlib.suppress(ProcessLookupError):
+                slot.process.kill()
+            return
+
+    def _stop_members(self, slot: _Slot, *, wait_seconds: float = 10.0) -> None:
+        """Collect a group's members once its chief has ended (they leave on its last order);
+        kill those that linger."""
+        until = time.monotonic() + wait_seconds
+        for member in slot.members:
+            member.process.join(timeout=max(0.0, until - time.monotonic()))
+            if member.process.is_alive():
+                member.process.kill()
+                member.process.join(timeout=10)
+            if member.connection is not None:
+                member.connection.close()
+        slot.members = []
+
     def _exited(self, slot: _Slot) -> None:
         """A worker process has ended: record a lost trial, replace the worker if needed."""
         assert slot.process is not None
         code = slot.process.exitcode
         reason = slot.exit_reason or "died"
-        if reason == "died" or slot.running is not None:
+        broken = reason.startswith("group_broken")
+        said = reason
+        if slot.members:
+            self._stop_members(slot, wait_seconds=0.0 if slot.broken or broken else 10.0)
+        if reason == "died" or broken or slot.running is not None:
             reason = "died"
-            self._lost_trial(slot, code)
+            why = slot.broken
+            if why is None and broken:
+                why = f"its group broke ({said.partition(': ')[2]})"
+            self._lost_trial(slot, code, why=why)
         slot.process = None
         if self._replace(reason):
             self._start(slot)
@@ -347,18 +494,17 @@ class Pool:
             return False
         return True
 
-    def _lost_trial(self, slot: _Slot, code: int | None) -> None:
+    def _lost_trial(self, slot: _Slot, code: int | None, *, why: str | None = None) -> None:
         self.deaths_in_a_row += 1
         pid = slot.process.pid if slot.process is not None else None
-        how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+        how = _how(code)
         number = slot.running[0] if slot.running else self._running_of(pid)
         slot.running = None
         if number is None:
-            logger.warning("worker %d (pid %s) died (%s)", slot.devices.worker, pid, how)
+            logger.warning("worker %d (pid %s) died (%s)", slot.devices.worker, pid, why or how)
             return
-        retry_lost(
-            self.study, number, reason=f"its worker (pid {pid}) died ({how})", total=self.reserved
-        )
+        reason = why or f"its worker (pid {pid}) died ({how})"
+        retry_lost(self.study, number, reason=reason, total=self.reserved)
         self._emit_ended(number, slot.devices.worker)
 
     def _kill_hung(self, slot: _Slot, timeout: float) -> None:
@@ -368,6 +514,7 @@ class Pool:
         slot.process.kill()
         slot.process.join(timeout=30)
         self._drain(slot)
+        self._stop_members(slot, wait_seconds=0.0)
         slot.running = None
         fail_trial(
             self.study,
@@ -399,9 +546,13 @@ class Pool:
         for slot in self.slots:
             self._discard_successor(slot)
         for slot in self.slots:
-            if slot.process is not None and slot.process.pid is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(slot.process.pid, signal.SIGINT)
+            pids = [m.process.pid for m in slot.members]
+            if slot.process is not None:
+                pids.append(slot.process.pid)
+            for pid in pids:
+                if pid is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGINT)
         until = time.time() + 120
         while any(s.process is not None for s in self.slots) and time.time() < until:
             try:
@@ -413,6 +564,7 @@ class Pool:
                 slot.process.kill()
                 slot.process.join(timeout=10)
                 slot.process = None
+            self._stop_members(slot, wait_seconds=5.0)
 
     def _step_draining(self) -> None:
         live = [s.connection for s in self.slots if s.connection is not None]
@@ -422,6 +574,7 @@ class Pool:
             if slot.process is not None and slot.connection is None:
                 slot.process.join(timeout=10)
                 slot.process = None
+                self._stop_members(slot)
 
     def _emit_started(
         self, number: int, worker: int, devices: tuple[str, ...], params: Any
@@ -463,3 +616,32 @@ class Pool:
                 worker=worker,
             )
         )
+
+
+MEMBER_DONE = ("no_trials_left", "interrupted")
+"""A member's exit reasons when it left with its group (not a death)."""
+
+
+def _hear(member: _Member) -> None:
+    """Read a member's message (``ready``, or ``exit`` with its reason)."""
+    assert member.connection is not None
+    try:
+        message = member.connection.recv()
+    except (EOFError, OSError):
+        member.connection.close()
+        member.connection = None
+        member.process.join(timeout=5)
+        return
+    if message[0] == "exit":
+        member.exit_reason = str(message[1])
+
+
+def _how(code: int | None) -> str:
+    return f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+
+
+def _shown(devices: WorkerDevices) -> str:
+    """A process's devices as a group's trials record them: ``cpu`` or ``gpu:0,1``."""
+    if not devices.gpus:
+        return "cpu"
+    return "gpu:" + ",".join(str(g) for g in devices.gpus)

@@ -18,6 +18,7 @@ Messages, child to parent, all tuples:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -27,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
@@ -39,8 +40,11 @@ if TYPE_CHECKING:
     import keras
     import optuna
 
+    from autotune.engine.step._step import Step
+    from autotune.engine.trial._base import TrialSetup
     from autotune.spec import RunSpec
     from autotune.train import WorkerDevices
+    from autotune.train._group import GroupRole
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +66,10 @@ class WorkerJob:
     """The study-wide total: the worker reserves more trials until all have started."""
     max_trials: int
     rss_limit_mib: float | None
+    group: GroupRole | None = None
+    """This process's place in a group that trains each trial together (None: alone)."""
+    member_devices: tuple[str, ...] = ()
+    """Each process of the group's devices, chief first (recorded on the group's trials)."""
 
 
 def should_recycle(
@@ -114,13 +122,22 @@ def rss_mib() -> float:
 def worker_main(job: WorkerJob, connection: Connection, gate: Connection | None = None) -> None:
     """The body of a worker process, started by ``autotune._worker_process.main``; ``gate``:
     for a worker started ahead of time, where the pool says when to start (see the module)."""
-    _first_interrupt_only()
+    if job.group is None:
+        _first_interrupt_only()
+    else:
+        _note_interrupts_only()
     try:
-        reason = _serve(job, connection, gate)
+        if job.group is not None and not job.group.chief:
+            reason = _serve_member(job, connection)
+        else:
+            reason = _serve(job, connection, gate)
         connection.send(("exit", reason))
     except KeyboardInterrupt:
         connection.send(("exit", "interrupted"))
     except BaseException as error:
+        if type(error).__name__ == "GroupBroken":  # TensorFlow needs a new process
+            connection.send(("exit", f"group_broken: {error}"))
+            return
         text = f"{type(error).__name__}: {error}"
         logger.debug("worker failed: %s", traceback.format_exc())
         connection.send(("exit", f"error: {text}"))
@@ -140,9 +157,8 @@ def _serve(job: WorkerJob, connection: Connection, gate: Connection | None) -> s
 
     from autotune.engine.output._kept_models import may_win, save_model
     from autotune.engine.setup._prepare import prepare, trial_setup
-    from autotune.engine.step._step import INTERRUPTED, NO_TRIALS_LEFT, Step, started_params
+    from autotune.engine.step._step import Step, started_params
     from autotune.engine.storages._connect import open_for
-    from autotune.engine.study._planner import may_start
     from autotune.results import rank_trials
     from autotune.train import freeze_long_lived, gradient_names, placement_attrs
 
@@ -152,7 +168,7 @@ def _serve(job: WorkerJob, connection: Connection, gate: Connection | None) -> s
     if gate is not None and not _our_turn(gate):
         return "unused"
     with quiet_native_stderr():  # device start-up chatter
-        _start_devices()
+        strategy = _start_devices(job)
     devices = job.devices.trial_devices()
     prepared = prepare(
         spec, seed=job.seed, sampler_seed=job.sampler_seed, devices=devices, parallel=True
@@ -161,11 +177,11 @@ def _serve(job: WorkerJob, connection: Connection, gate: Connection | None) -> s
         study_name=job.study, storage=storage, sampler=prepared.sampler, pruner=prepared.pruner
     )
     setup = trial_setup(spec, prepared, devices=devices, seed=job.seed)
+    if job.group is not None:
+        setup = _in_group(setup, job, study, strategy)
     connection.send(("ready", os.getpid()))
     baseline = gradient_names()
     freeze_long_lived()
-    ran = 0
-    trials: Sequence[optuna.trial.FrozenTrial] | None = None  # the study as read after a record
 
     def started(trial: optuna.Trial) -> None:
         params = started_params(trial, setup)
@@ -190,6 +206,26 @@ def _serve(job: WorkerJob, connection: Connection, gate: Connection | None) -> s
         stopped=lambda: _CTRL_C.hit,
         extras=lambda: {"worker_rss_mib": round(rss_mib(), 1)},
     )
+    try:
+        return _trials(job, study, step, connection)
+    finally:
+        if setup.group is not None:
+            setup.group.orders.leave()  # the members exit
+
+
+def _trials(
+    job: WorkerJob,
+    study: optuna.Study,
+    step: Step,
+    connection: Connection,
+) -> str:
+    """Run trials one step at a time until none is left, the budget ends or the worker
+    recycles; the exit reason."""
+    from autotune.engine.step._step import INTERRUPTED, NO_TRIALS_LEFT
+    from autotune.engine.study._planner import may_start
+
+    ran = 0
+    trials: Sequence[optuna.trial.FrozenTrial] | None = None  # the study as read after a record
     while True:
         left = None if job.deadline is None else job.deadline - time.time()
         if not may_start(study, left, trials):
@@ -221,11 +257,73 @@ def _our_turn(gate: Connection) -> bool:
         gate.close()
 
 
-def _start_devices() -> None:
-    """Start TensorFlow's devices now (with their log lines muted), not at the first trial."""
+def _start_devices(job: WorkerJob) -> Any:
+    """Start TensorFlow's devices now (with their log lines muted), not at the first trial.
+
+    A group's process makes its ``MultiWorkerMirroredStrategy`` here, before anything else
+    starts TensorFlow's runtime (it waits for the group's other processes), and returns it.
+    """
+    if job.group is not None:
+        from autotune.train._group import group_strategy
+
+        return group_strategy(job.group.timeout)
     import tensorflow as tf
 
     tf.config.list_logical_devices()
+    return None
+
+
+def _in_group(setup: TrialSetup, job: WorkerJob, study: optuna.Study, strategy: Any) -> TrialSetup:
+    """The setup of a group's process: its link to the group, no probe, no kept models."""
+    from autotune._private._optuna import storage_of, study_id
+    from autotune.engine.trial._group import GroupLink, Orders
+
+    assert job.group is not None
+    orders = Orders(storage_of(study), study_id(study), job.group.key)
+    link = GroupLink(job.group, strategy, orders, job.member_devices)
+    return dataclasses.replace(setup, group=link, probe=None, compiled=None)
+
+
+def _serve_member(job: WorkerJob, connection: Connection) -> str:
+    """A group member: train each trial the chief orders, until it says the group is done."""
+    import optuna
+
+    from autotune._process_env import quiet_native_stderr
+    from autotune.engine.setup._prepare import prepare, trial_setup
+    from autotune.engine.storages._connect import open_for
+    from autotune.engine.trial._builtin import member_trial
+    from autotune.train import configure_tensorflow, gradient_names, release_memory
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with quiet_native_stderr():
+        configure_tensorflow(job.devices)
+        strategy = _start_devices(job)
+    devices = job.devices.trial_devices()
+    spec = job.spec
+    prepared = prepare(
+        spec, seed=job.seed, sampler_seed=job.sampler_seed, devices=devices, parallel=True
+    )
+    study = optuna.load_study(study_name=job.study, storage=open_for(job.storage, spec))
+    alone = trial_setup(spec, prepared, devices=devices, seed=job.seed)
+    setup = _in_group(alone, job, study, strategy)
+    assert setup.group is not None
+    connection.send(("ready", os.getpid()))
+    baseline = gradient_names()
+    parent = os.getppid()
+    seq = 0
+    while True:
+        order = setup.group.orders.next(
+            after=seq, alive=lambda: not _CTRL_C.hit and os.getppid() == parent
+        )
+        if order is None:
+            return "interrupted" if _CTRL_C.hit else "orphaned"
+        seq = int(order["seq"])
+        if order.get("stop"):
+            return "no_trials_left"
+        member_trial(setup, order)
+        release_memory(since=baseline)
+        if _CTRL_C.hit:
+            return "interrupted"
 
 
 class _CtrlC:
@@ -242,6 +340,18 @@ _CTRL_C = _CtrlC()
 def _noted_by_handler() -> Iterator[_CtrlC]:
     """A worker's Ctrl-C is noted by its own handler (``_first_interrupt_only``) all along."""
     yield _CTRL_C
+
+
+def _note_interrupts_only() -> None:
+    """A group's process only notes Ctrl-C: the group's step all-reduces it as a stop flag,
+    so that every process stops at the same step (an exception would leave the others waiting
+    in a collective)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        _CTRL_C.hit = True
+        request_stop()
+
+    signal.signal(signal.SIGINT, interrupt)
 
 
 def _first_interrupt_only() -> None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from autotune.spec import RunSpec
     from autotune.train import WorkerDevices
+    from autotune.train._group import GroupRole
 
 
 def sampler_seed(seed: int, worker: int, generation: int, existing: int) -> int:
@@ -79,9 +80,16 @@ class Spawner:
     total: int
 
     def start(
-        self, devices: WorkerDevices, generation: int, *, gated: bool
+        self,
+        devices: WorkerDevices,
+        generation: int,
+        *,
+        gated: bool,
+        group: GroupRole | None = None,
+        member_devices: tuple[str, ...] = (),
     ) -> tuple[BaseProcess, Connection, Connection | None]:
-        """Start a worker on ``devices``.
+        """Start a worker on ``devices`` (``group``: as that process of a group, whose
+        processes' devices are ``member_devices``).
 
         Returns:
             The process, the pipe end its messages arrive on, and (``gated``) the gate's
@@ -102,17 +110,22 @@ class Spawner:
             total=self.total,
             max_trials=train.max_trials_per_worker,
             rss_limit_mib=train.worker_rss_limit,
+            group=group,
+            member_devices=member_devices,
         )
+        environment = devices.environment()
+        if group is not None:
+            environment.update(group.environment())
         context = mp.get_context("spawn")
         receiver, sender = context.Pipe(duplex=False)
         gate_in, gate_out = context.Pipe(duplex=False) if gated else (None, None)
         process = context.Process(
             target=worker_process.main,
-            args=(pickle.dumps(job), devices.environment(), sender, gate_in),
-            name=f"autotune-worker-{worker}",
+            args=(pickle.dumps(job), environment, sender, gate_in),
+            name=f"autotune-worker-{worker}" + ("" if group is None else f".{group.index}"),
             daemon=True,
         )
-        with worker_process.environment(devices.environment()):  # in place before it starts
+        with worker_process.environment(environment):  # in place before it starts
             process.start()
         sender.close()
         if gate_in is not None:
