@@ -108,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         "then stop. `autotune run` or `autotune report` ranks the study.",
     )
     _run_flags(worker)  # the same flags as run
+    worker.add_argument(
+        "--join",
+        action="store_true",
+        help="train.processes_per_trial > 1: each worker process here joins a group formed "
+        "through the storage with other machines' processes (default: this machine forms "
+        "whole groups)",
+    )
 
     validate = sub.add_parser("validate", help="check a run file and print the resolved space")
     validate.add_argument("file", type=Path)
@@ -181,6 +188,7 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers,
         worker=args.command == "worker",
+        join=bool(getattr(args, "join", False)),
     )
     from autotune._progress import Progress
 

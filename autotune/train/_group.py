@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -121,7 +122,37 @@ def group_strategy(timeout: float = COLLECTIVE_TIMEOUT) -> Any:
 
 class GroupBroken(RuntimeError):
     """A collective failed: a member died, stopped heartbeating or timed out. The process's
-    TensorFlow runtime cannot run another collective; the group must form anew."""
+    TensorFlow runtime cannot run another collective; the group must form anew.
+
+    Attributes:
+        task: the group's process TensorFlow named as the cause (None when it named none).
+    """
+
+    def __init__(self, message: str, task: int | None = None) -> None:
+        super().__init__(message)
+        self.task = task
+
+
+def broken_group(error: BaseException) -> GroupBroken:
+    """A ``GroupBroken`` saying what TensorFlow's collective error says, in one line: the
+    first line naming the cause, and the task (process index) it blames.
+
+    Example:
+        >>> text = ("Graph execution error:\\n\\nCollective ops is aborted by: tasks are "
+        ...         "unhealthy (stopped sending heartbeats):\\n/job:worker/replica:0/task:1")
+        >>> broken = broken_group(RuntimeError(text))
+        >>> broken.task, str(broken)
+        (1, 'Collective ops is aborted by: tasks are unhealthy (stopped sending heartbeats):')
+    """
+    text = str(error)
+    tasks = [int(found) for found in re.findall(r"/job:worker/replica:\d+/task:(\d+)", text)]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    causes = [line for line in lines if any(word in line.lower() for word in _CAUSES)]
+    chosen = (causes or lines or [type(error).__name__])[0]
+    return GroupBroken(chosen[:300], tasks[0] if tasks else None)
+
+
+_CAUSES = ("unhealthy", "reset by peer", "aborted", "deadline", "timed out", "unavailable")
 
 
 _COLLECTIVE_ERRORS = (
@@ -193,7 +224,7 @@ def fit_group(
         monitor.set_params({"epochs": epochs})
         end = _train(loop, monitor, train, validation, epochs)
     except _COLLECTIVE_ERRORS as error:
-        raise GroupBroken(_first_line(error)) from None
+        raise broken_group(error) from None
     except (tf.errors.ResourceExhaustedError, MemoryError) as error:
         end, reason = "oom", f"out of memory: {_first_line(error)}"
     except Exception as error:

@@ -187,6 +187,63 @@ def test_autotune_worker_runs_group_trials_on_postgresql(
     assert all(t.user_attrs["group"]["size"] == 2 for t in trials)
 
 
+@pytest.mark.postgres
+def test_workers_on_two_machines_join_one_group_and_form_anew_when_one_dies(
+    tmp_path: Path, run_file: Callable[..., Path], postgres_database: str
+) -> None:
+    # Two `autotune worker --join` commands stand for two machines: each runs one process,
+    # and the two meet only through the PostgreSQL study.
+    path = run_file(train={"epochs": 30})
+    args = ("worker", str(path), "--storage", postgres_database, "--join")
+    first = start_cli(*args, cwd=tmp_path)
+    second = third = None
+    try:
+        # the first to take a seat in the study's lobby proposes the group: it is the chief
+        _wait_for(lambda: _seats(postgres_database) == 1, timeout=240)
+        second = start_cli(*args, cwd=tmp_path)
+        _wait_for(lambda: _running_on(postgres_database), timeout=240)
+        time.sleep(3)  # inside the trial's epochs
+        assert second is not None
+        second_machine = [psutil.Process(second.pid), *psutil.Process(second.pid).children()]
+        for process in second_machine:
+            process.kill()  # the whole machine goes
+        third = start_cli(*args, cwd=tmp_path)  # another machine takes its place
+        for process in (first, third):
+            process.communicate(timeout=400)
+            assert process.returncode == 0
+    finally:
+        for process in (first, second, third):
+            if process is not None:
+                process.kill()
+    trials = optuna.load_study(study_name="tiny", storage=postgres_database).trials
+    lost = [t for t in trials if t.state == TrialState.FAIL]
+    assert len(lost) == 1 and lost[0].user_attrs["end"] == "worker_died", lost
+    assert "member 1 (" in str(lost[0].user_attrs["reason"]), lost[0].user_attrs["reason"]
+    done = [t for t in trials if t.state == TrialState.COMPLETE]
+    assert len(done) == 2 and len(trials) == 3  # the exact count: the lost trial was retried
+    hosts = {tuple(t.user_attrs["group"]["hosts"]) for t in done}
+    assert len(hosts) == 1 and not hosts & {
+        tuple(lost[0].user_attrs.get("group", {}).get("hosts", []))
+    }
+
+
+def _seats(url: str) -> int:
+    storage = optuna.storages.get_storage(url)
+    try:
+        attrs = storage.get_study_system_attrs(storage.get_study_id_from_name("tiny"))
+    except KeyError:
+        return 0
+    return sum(key.startswith("autotune:lobby:") for key in attrs)
+
+
+def _running_on(url: str) -> bool:
+    try:
+        trials = optuna.load_study(study_name="tiny", storage=url).trials
+    except KeyError:
+        return False
+    return any(t.state == TrialState.RUNNING for t in trials)
+
+
 @pytest.fixture
 def postgres_database() -> Iterator[str]:
     from tests.postgres import fresh_database

@@ -76,6 +76,9 @@ class RunOptions:
     seed: int | None = None
     workers: int | None = None
     worker: bool = False
+    join: bool = False
+    """``autotune worker --join``: each worker process joins a group formed through the
+    storage with other machines' processes (``train.processes_per_trial``)."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ def run(
             received=spec.train.processes_per_trial,
             hint="run the file with autotune run, which starts each group's processes",
         )
-    plan = worker_plan(spec, options.workers) if given is None else []
+    plan = worker_plan(spec, options.workers, join=options.join) if given is None else []
     prepared = prepare(
         spec,
         seed=seed,
@@ -221,6 +224,7 @@ def run(
                 on_event=on_event,
                 write=lambda trials: rewriter.after_trial(rewriter.ranked(trials), trials),
                 sampler_offset=sampler_offset() if shared else 0,
+                join=options.join,
             )
             if interrupted or not wait_for_others(study, deadline=deadline):
                 break

@@ -15,7 +15,7 @@ Example (the orders of one group, in a throwaway storage):
     >>> orders.next(after=0, timeout=1.0)["trial"]
     0
     >>> orders.leave(); orders.next(after=1, timeout=1.0)
-    {'seq': 2, 'stop': True}
+    {'seq': 2, 'stop': True, 'why': 'no_trials_left'}
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 
 from autotune.train import make_optimizer
-from autotune.train._group import GroupRole, fit_group
+from autotune.train._group import GroupBroken, GroupRole, fit_group
 
 if TYPE_CHECKING:
     import keras
@@ -58,10 +58,10 @@ class Orders:
         self.seq += 1
         self.storage.set_study_system_attr(self.study_id, self.attr, {**order, "seq": self.seq})
 
-    def leave(self) -> None:
-        """Chief: tell the members the group is done (they exit)."""
+    def leave(self, why: str = "no_trials_left") -> None:
+        """Chief: tell the members the group is done (they exit, saying ``why``)."""
         self.seq += 1
-        stop = {"seq": self.seq, "stop": True}
+        stop: dict[str, Any] = {"seq": self.seq, "stop": True, "why": why}
         self.storage.set_study_system_attr(self.study_id, self.attr, stop)
 
     def next(
@@ -92,6 +92,14 @@ class GroupLink:
     member_devices: tuple[str, ...] = ()
     """Each process's devices, as the trials record them (chief first)."""
 
+    def blame(self, broken: GroupBroken) -> str:
+        """What broke the group, naming the process TensorFlow blamed (its index and address)."""
+        task = broken.task
+        if task is None or not 0 <= task < self.role.size or task == self.role.index:
+            return str(broken)
+        who = "chief" if task == 0 else f"member {task}"
+        return f"{who} ({self.role.addresses[task]}) lost: {broken}"
+
     def attrs(self) -> dict[str, Any]:
         """The group a trial trained on: its hosts and each member's devices."""
         return {
@@ -117,21 +125,24 @@ def train_in_group(
     Raises:
         GroupBroken: a member died, stopped heartbeating or timed out.
     """
-    outcome = fit_group(
-        config,
-        strategy=link.strategy,
-        build_model=build,
-        make_optimizer=lambda rate: make_optimizer(config, learning_rate=rate),
-        train=data.train,
-        validation=data.validation,
-        train_examples=data.train_examples,
-        epochs=setup.epochs,
-        devices=setup.devices,
-        report=report,
-        deadline=deadline,
-        started_at=started,
-        scale_lr_with_batch=setup.scale_lr_with_batch,
-        lr_reference_batch=setup.lr_reference_batch,
-    )
+    try:
+        outcome = fit_group(
+            config,
+            strategy=link.strategy,
+            build_model=build,
+            make_optimizer=lambda rate: make_optimizer(config, learning_rate=rate),
+            train=data.train,
+            validation=data.validation,
+            train_examples=data.train_examples,
+            epochs=setup.epochs,
+            devices=setup.devices,
+            report=report,
+            deadline=deadline,
+            started_at=started,
+            scale_lr_with_batch=setup.scale_lr_with_batch,
+            lr_reference_batch=setup.lr_reference_batch,
+        )
+    except GroupBroken as broken:
+        raise GroupBroken(link.blame(broken), broken.task) from None
     extras = {**outcome.result.extras, "group": link.attrs()}
     return dataclasses.replace(outcome, result=dataclasses.replace(outcome.result, extras=extras))

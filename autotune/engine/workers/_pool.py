@@ -43,7 +43,7 @@ from autotune.engine.reserved._claim import fail_trial, retry_lost
 from autotune.engine.reserved._tickets import to_start
 from autotune.engine.step._interrupts import held_interrupts
 from autotune.engine.study._study import counted, exhausted, mark_abandoned
-from autotune.engine.workers._process import successor_due
+from autotune.engine.workers._process import shown_devices, successor_due
 from autotune.engine.workers._spawn import Spawner, Successor
 from autotune.spec import SpecError
 from autotune.spec._errors import Described
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-REPLACED_AFTER = ("recycle", "died", "timeout")
+REPLACED_AFTER = ("recycle", "died", "timeout", "group_broken", "orphaned")
 """Exit reasons after which a worker is replaced while reserved trials are left."""
 START_AHEAD = True
 """Start a worker's successor while the worker runs its last trials (a benchmark turns it off)."""
@@ -66,7 +66,7 @@ FIRST_STARTUP_GUESS = 5.0
 """Seconds a worker is assumed to need to start, until one has been timed."""
 
 
-def worker_plan(spec: RunSpec, workers: int | None) -> list[WorkerDevices]:
+def worker_plan(spec: RunSpec, workers: int | None, *, join: bool = False) -> list[WorkerDevices]:
     """The worker processes a run uses; empty when its trials run in the ``autotune`` process.
 
     Trials run in-process (as a plain Keras loop would) when ``--workers`` is not given, the
@@ -78,7 +78,14 @@ def worker_plan(spec: RunSpec, workers: int | None) -> list[WorkerDevices]:
     """
     train = spec.train
     size = train.processes_per_trial
-    if size > 1:
+    if join and size < 2:
+        raise SpecError.at(
+            spec,
+            ("train", "processes_per_trial"),
+            expected="2 or more processes per trial with --join (groups to join)",
+            received=size,
+        )
+    if size > 1 and not join:
         return group_plan(spec, workers)
     try:
         plan = plan_workers(
@@ -101,7 +108,7 @@ def worker_plan(spec: RunSpec, workers: int | None) -> list[WorkerDevices]:
         allow_memory_growth()  # this process evaluates the pick on a GPU the workers share
     replaceable = (train.logical_cpus, train.trial_timeout, train.worker_rss_limit)
     single = len(plan) == 1 and plan[0].per_trial == 1
-    if workers is None and single and all(option is None for option in replaceable):
+    if workers is None and single and not join and all(o is None for o in replaceable):
         return []
     return plan
 
@@ -219,6 +226,7 @@ class Pool:
         on_event: Callable[[Any], None] | None,
         write: Callable[[Sequence[optuna.trial.FrozenTrial]], list[RankedTrial]],
         sampler_offset: int = 0,
+        join: bool = False,
     ) -> None:
         self.study = study
         self.spec = spec
@@ -228,7 +236,7 @@ class Pool:
         self.directory = directory
         self.on_event = on_event
         self.write = write
-        size = spec.train.processes_per_trial
+        size = 1 if join else spec.train.processes_per_trial
         self.slots = [
             _Slot(plan[i], member_devices=plan[i + 1 : i + size]) for i in range(0, len(plan), size)
         ]
@@ -242,6 +250,7 @@ class Pool:
             deadline=deadline,
             directory=directory,
             total=self.reserved,
+            join=join,
         )
         self.deaths_in_a_row = 0
         self.errors: list[str] = []
@@ -306,7 +315,7 @@ class Pool:
         everyone = [slot.devices, *slot.member_devices]
         addresses = free_addresses(len(everyone))
         key = f"{slot.devices.worker}-{slot.generation}-{secrets.token_hex(4)}"
-        shown = tuple(_shown(devices) for devices in everyone)
+        shown = tuple(shown_devices(devices) for devices in everyone)
         started = []
         for index, devices in enumerate(everyone):
             role = GroupRole(index, addresses, key)
@@ -466,7 +475,9 @@ class Pool:
         said = reason
         if slot.members:
             self._stop_members(slot, wait_seconds=0.0 if slot.broken or broken else 10.0)
-        if reason == "died" or broken or slot.running is not None:
+        if broken and slot.running is None:
+            reason = "group_broken"  # between trials, or a member: no trial was lost here
+        elif reason == "died" or broken or slot.running is not None:
             reason = "died"
             why = slot.broken
             if why is None and broken:
@@ -638,10 +649,3 @@ def _hear(member: _Member) -> None:
 
 def _how(code: int | None) -> str:
     return f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
-
-
-def _shown(devices: WorkerDevices) -> str:
-    """A process's devices as a group's trials record them: ``cpu`` or ``gpu:0,1``."""
-    if not devices.gpus:
-        return "cpu"
-    return "gpu:" + ",".join(str(g) for g in devices.gpus)

@@ -70,6 +70,14 @@ class WorkerJob:
     """This process's place in a group that trains each trial together (None: alone)."""
     member_devices: tuple[str, ...] = ()
     """Each process of the group's devices, chief first (recorded on the group's trials)."""
+    join: bool = False
+    """Join a group formed through the storage with other machines' processes
+    (``autotune worker --join``); ``group`` is then known once it has formed."""
+
+
+ORPHANED_AFTER = 300.0
+"""Seconds a group member waits for its chief's next order before it leaves (its chief's
+machine died between trials)."""
 
 
 def should_recycle(
@@ -122,11 +130,17 @@ def rss_mib() -> float:
 def worker_main(job: WorkerJob, connection: Connection, gate: Connection | None = None) -> None:
     """The body of a worker process, started by ``autotune._worker_process.main``; ``gate``:
     for a worker started ahead of time, where the pool says when to start (see the module)."""
-    if job.group is None:
+    if job.group is None and not job.join:
         _first_interrupt_only()
     else:
         _note_interrupts_only()
     try:
+        if job.join:
+            joined = _join(job)
+            if isinstance(joined, str):
+                connection.send(("exit", joined))
+                return
+            job = joined
         if job.group is not None and not job.group.chief:
             reason = _serve_member(job, connection)
         else:
@@ -206,11 +220,13 @@ def _serve(job: WorkerJob, connection: Connection, gate: Connection | None) -> s
         stopped=lambda: _CTRL_C.hit,
         extras=lambda: {"worker_rss_mib": round(rss_mib(), 1)},
     )
+    why = "no_trials_left"
     try:
-        return _trials(job, study, step, connection)
+        why = _trials(job, study, step, connection)
+        return why
     finally:
         if setup.group is not None:
-            setup.group.orders.leave()  # the members exit
+            setup.group.orders.leave(why)  # the members exit
 
 
 def _trials(
@@ -313,13 +329,16 @@ def _serve_member(job: WorkerJob, connection: Connection) -> str:
     seq = 0
     while True:
         order = setup.group.orders.next(
-            after=seq, alive=lambda: not _CTRL_C.hit and os.getppid() == parent
+            after=seq,
+            timeout=ORPHANED_AFTER,
+            alive=lambda: not _CTRL_C.hit and os.getppid() == parent,
         )
         if order is None:
             return "interrupted" if _CTRL_C.hit else "orphaned"
         seq = int(order["seq"])
         if order.get("stop"):
-            return "no_trials_left"
+            why = str(order.get("why", "no_trials_left"))
+            return why if why.startswith("recycle") else "no_trials_left"
         member_trial(setup, order)
         release_memory(since=baseline)
         if _CTRL_C.hit:
@@ -340,6 +359,54 @@ _CTRL_C = _CtrlC()
 def _noted_by_handler() -> Iterator[_CtrlC]:
     """A worker's Ctrl-C is noted by its own handler (``_first_interrupt_only``) all along."""
     yield _CTRL_C
+
+
+def _join(job: WorkerJob) -> WorkerJob | str:
+    """Wait in the study's lobby until this process is in a group (``autotune worker
+    --join``); the job as that group's process, or the exit reason when none formed."""
+    import optuna
+
+    from autotune.engine.reserved._tickets import to_start
+    from autotune.engine.storages._connect import open_for
+    from autotune.engine.study._study import exhausted
+    from autotune.engine.workers._lobby import Lobby, free_port, group_host
+
+    storage = optuna.storages.get_storage(open_for(job.storage, job.spec))
+    study = optuna.load_study(study_name=job.study, storage=storage)
+    study_id = storage.get_study_id_from_name(job.study)
+    lobby = Lobby(
+        storage,
+        study_id,
+        size=job.spec.train.processes_per_trial,
+        stale_after=float(job.spec.search.grace_period),
+    )
+    lobby.enter(f"{group_host()}:{free_port()}", devices=shown_devices(job.devices))
+    checked = [0.0]
+    over = [""]
+
+    def alive() -> bool:
+        if _CTRL_C.hit:
+            over[0] = "interrupted"
+        elif job.deadline is not None and time.time() >= job.deadline:
+            over[0] = "budget"
+        elif time.monotonic() - checked[0] > 5:
+            checked[0] = time.monotonic()
+            if exhausted(study) or to_start(study.get_trials(deepcopy=False), job.total) <= 0:
+                over[0] = "no_trials_left"
+        return not over[0]
+
+    formed = lobby.form(alive=alive)
+    if formed is None:
+        return over[0] or "no_trials_left"
+    os.environ.update(formed.role.environment())  # before TensorFlow's runtime starts
+    return dataclasses.replace(job, group=formed.role, member_devices=formed.devices)
+
+
+def shown_devices(devices: WorkerDevices) -> str:
+    """A process's devices as a group's trials record them: ``cpu`` or ``gpu:0,1``."""
+    if not devices.gpus:
+        return "cpu"
+    return "gpu:" + ",".join(str(g) for g in devices.gpus)
 
 
 def _note_interrupts_only() -> None:

@@ -78,6 +78,8 @@ class Spawner:
     deadline: float | None
     directory: Path
     total: int
+    join: bool = False
+    """Each process joins a group formed through the storage (``autotune worker --join``)."""
 
     def start(
         self,
@@ -112,6 +114,7 @@ class Spawner:
             rss_limit_mib=train.worker_rss_limit,
             group=group,
             member_devices=member_devices,
+            join=self.join,
         )
         environment = devices.environment()
         if group is not None:
