@@ -397,14 +397,11 @@ class RunSpec(_Section):
                 hint="steps_per_execution is a dimension now; remove it from train:",
             )
         check_search(self.search, parsed)
-        if self.train.processes_per_trial > 1 and (
-            self.custom_objective is not None or is_import_path(self.model)
-        ):
-            key = "custom_objective" if self.custom_objective is not None else "model"
+        if self.train.processes_per_trial > 1 and self.custom_objective is not None:
             raise Problem(
                 ("train", "processes_per_trial"),
-                expected=f"1 with {key}: {getattr(self, key)} (a group trains autotune's model "
-                "families, auto, mlp or cnn, with autotune's own distributed step)",
+                expected=f"1 with custom_objective: {self.custom_objective} (a group trains "
+                "with autotune's own distributed step: model auto, mlp, cnn or a model builder)",
                 received=self.train.processes_per_trial,
                 hint="Keras 3's model.fit cannot train under MultiWorkerMirroredStrategy",
             )

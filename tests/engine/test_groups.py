@@ -171,6 +171,55 @@ def test_the_python_api_refuses_groups_by_name(
     assert "Python API" in str(caught.value)
 
 
+BUILDERS = """
+import keras
+import keras_tuner as kt
+
+
+def build(config, input_shape, num_classes):
+    return keras.Sequential([
+        keras.Input(input_shape),
+        keras.layers.Flatten(),
+        keras.layers.Dense(config["hidden"], activation="relu"),
+        keras.layers.Dense(num_classes, activation="softmax"),
+    ])
+
+
+class Small(kt.HyperModel):
+    def build(self, hp):
+        model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                                  keras.layers.Dense(hp.Int("units", 8, 16, step=8)),
+                                  keras.layers.Dense(10, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+"""
+
+
+def test_a_model_builder_trains_in_a_group_and_a_hypermodel_is_refused(
+    tmp_path: Path, run_file: Callable[..., Path]
+) -> None:
+    (tmp_path / "groupmodels.py").write_text(BUILDERS)
+    path = run_file(train={"epochs": 2})
+    document = yaml.safe_load(path.read_text())
+    document["model"] = "groupmodels:build"
+    document["space"] = {"hidden": [16, 24], "learning_rate": 0.01, "batch_size": 64}
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    ran = autotune_cli("run", str(path), "--results-dir", "out", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    trials = _trials(tmp_path / "out" / "tiny" / "study.db")
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 2
+    assert all(t.user_attrs["strategy"] == "multi_worker_mirrored" for t in trials)
+
+    document["model"] = "groupmodels:Small"
+    document["space"] = {}
+    document["study"] = "hyper"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    refused = autotune_cli("run", str(path), "--results-dir", "out", cwd=tmp_path)
+    assert refused.returncode == 2, refused.stderr[-2000:]
+    assert "model: expected auto, mlp, cnn or a model builder function" in refused.stderr
+    assert "a KerasTuner HyperModel" in refused.stderr and "Traceback" not in refused.stderr
+
+
 @pytest.mark.postgres
 def test_autotune_worker_runs_group_trials_on_postgresql(
     tmp_path: Path, run_file: Callable[..., Path], postgres_database: str

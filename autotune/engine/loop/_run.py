@@ -35,7 +35,7 @@ from autotune.engine.study._study import (
     study_exists,
 )
 from autotune.engine.trial._base import TrialSetup
-from autotune.engine.workers._pool import run_pool, worker_plan
+from autotune.engine.workers._pool import check_group_body, run_pool, worker_plan
 from autotune.spec import RunSpec, SpecError, check_study_name, study_name_from
 from autotune.train import (
     freeze_long_lived,
@@ -174,6 +174,8 @@ def run(
         parallel=shared,
         given=given,
     )
+    if plan and spec.train.processes_per_trial > 1:
+        check_group_body(spec, prepared.body)
     database = sqlite_path(storage) if isinstance(storage, str) else None
     if database is not None:
         database.parent.mkdir(parents=True, exist_ok=True)

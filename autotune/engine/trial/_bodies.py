@@ -321,24 +321,32 @@ def _fit_arguments(
     return args, kwargs
 
 
-def builder_body(build: Callable[..., keras.Model]) -> Callable[..., tuple[Any, TrainOutcome]]:
+class BuilderBody:
     """The built-in trainer with the user's ``build(config)`` making each trial's model.
 
     ``build`` may also take ``input_shape`` and ``num_classes`` keywords (the data's);
-    ``autotune.spec._code.load_model`` checks a run file's builder for this call.
+    ``autotune.spec._code.load_model`` checks a run file's builder for this call. ``make`` is
+    what a group's members build the same model with (``processes_per_trial``).
     """
-    wants = builder_keywords(build)
 
-    def make(config: TrialConfig, dataset: Dataset, seed: int) -> keras.Model:
+    def __init__(self, build: Callable[..., keras.Model]) -> None:
+        self.build = build
+        self.wants = builder_keywords(build)
+
+    def make(self, config: TrialConfig, dataset: Dataset, seed: int) -> keras.Model:
+        """The trial's fresh model from the user's builder."""
         data = {"input_shape": dataset.input_shape, "num_classes": dataset.num_classes}
-        return build(config, **{name: data[name] for name in wants})
+        return self.build(config, **{name: data[name] for name in self.wants})
 
-    def body(
-        trial: optuna.Trial, setup: TrialSetup, *, deadline: float | None
+    def __call__(
+        self, trial: optuna.Trial, setup: TrialSetup, *, deadline: float | None
     ) -> tuple[TrialConfig | None, TrainOutcome]:
-        return train_trial(trial, setup, deadline=deadline, build=make)
+        return train_trial(trial, setup, deadline=deadline, build=self.make)
 
-    return body
+
+def builder_body(build: Callable[..., keras.Model]) -> BuilderBody:
+    """The built-in trainer with the user's ``build(config)`` (see ``BuilderBody``)."""
+    return BuilderBody(build)
 
 
 def _context(

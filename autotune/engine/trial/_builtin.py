@@ -119,7 +119,9 @@ def member_trial(setup: TrialSetup, order: Mapping[str, Any]) -> TrainOutcome:
     seed = int(order["seed"])
     seed_trial(seed)
     data = make_datasets(setup.dataset, config, seed=seed)
-    build_one = _builder(setup, config, setup.dataset, data, seed, None)
+    build_one = _builder(
+        setup, config, setup.dataset, data, seed, getattr(setup.body, "make", None)
+    )
     return train_in_group(
         setup.group, setup, config, data, build_one, report=None, deadline=None, started=started
     )

@@ -43,6 +43,7 @@ from autotune.engine.reserved._claim import fail_trial, retry_lost
 from autotune.engine.reserved._tickets import to_start
 from autotune.engine.step._interrupts import held_interrupts
 from autotune.engine.study._study import counted, exhausted, mark_abandoned
+from autotune.engine.trial._bodies import BuilderBody
 from autotune.engine.workers._process import shown_devices, successor_due
 from autotune.engine.workers._spawn import Spawner, Successor
 from autotune.spec import SpecError
@@ -164,6 +165,25 @@ def group_plan(spec: RunSpec, groups: int | None) -> list[WorkerDevices]:
             received=size,
         )
     return [dataclasses.replace(devices, worker=i // size + 1) for i, devices in enumerate(plan)]
+
+
+def check_group_body(spec: RunSpec, body: object) -> None:
+    """Refuse a run file's own code a group cannot train: a group's processes build the model
+    (autotune's family or a model builder) and train it with autotune's distributed step.
+
+    Raises:
+        SpecError: ``model:`` names a KerasTuner HyperModel (its ``fit`` runs ``model.fit``).
+    """
+    if body is None or isinstance(body, BuilderBody):
+        return
+    raise SpecError.at(
+        spec,
+        ("model",),
+        expected="auto, mlp, cnn or a model builder function with train.processes_per_trial > 1",
+        received=Described(f"{spec.model}, a KerasTuner HyperModel"),
+        hint="a HyperModel's fit runs Keras' model.fit, which fails under "
+        "MultiWorkerMirroredStrategy; return the model from a builder instead",
+    )
 
 
 def run_pool(study: optuna.Study, **options: Any) -> bool:
