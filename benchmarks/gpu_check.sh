@@ -10,7 +10,10 @@
 #   3. runs a study with every GPU in each trial (devices_per_trial: all; MirroredStrategy when
 #      there are several GPUs);
 #   4. checks each trial's placement (user attrs devices/device_names/strategy) and prints
-#      trials/minute and examples/second for both studies.
+#      trials/minute and examples/second for both studies;
+#   5. with 2 or more GPUs: runs a study whose trials each train in a group of 2 processes,
+#      one GPU each (processes_per_trial: 2, MultiWorkerMirroredStrategy on 127.0.0.1), and
+#      checks each trial's strategy, replicas and the group's devices.
 # Everything it prints goes to benchmarks/results/gpu_<GPU name>/ as well (check.log,
 # summary.json, and each study's results folder).
 set -euo pipefail
@@ -69,7 +72,7 @@ for k in range(10):
 np.savez(f"{sys.argv[1]}/synthetic.npz", x_train=images, y_train=labels)
 PY
 
-write_run() {  # $1 file, $2 study, $3 devices_per_trial
+write_run() {  # $1 file, $2 study, $3 devices_per_trial, $4 processes_per_trial (default 1)
   cat > "$1" <<YAML
 study: $2
 seed: 0
@@ -80,7 +83,7 @@ space:
   width: [32, 64]
   learning_rate: {low: 3.0e-4, high: 3.0e-3, log: true}
   batch_size: [256, 512, 1024]
-train: {epochs: 3, devices: auto, devices_per_trial: $3}
+train: {epochs: 3, devices: auto, devices_per_trial: $3, processes_per_trial: ${4:-1}}
 search: {sampler: tpe, pruner: none, trials: $TRIALS, budget: 3m}
 YAML
 }
@@ -125,4 +128,37 @@ for mode in ("per_gpu", "all"):
 with open(f"{out}/summary.json", "w") as f:
     json.dump(summary, f, indent=2)
 print(f"placement OK; wrote {out}/summary.json")
+PY
+
+# 5. One trial across 2 processes (MultiWorkerMirroredStrategy), one GPU each.
+GPUS=$(nvidia-smi --query-gpu=index --format=csv,noheader | wc -l)
+if [ "$GPUS" -lt 2 ]; then
+  echo "== group check skipped: it needs 2 GPUs, this machine has $GPUS"
+  exit 0
+fi
+write_run "$WORK/group.yaml" gpu_group 1 2
+echo "== study gpu_group: processes_per_trial: 2, devices_per_trial: 1"
+"$PYTHON" -m autotune run "$WORK/group.yaml" --results-dir "$OUT" --workers 1 | tail -n 3
+"$PYTHON" - "$OUT" <<'PY'
+import json, statistics, sys
+import optuna
+out = sys.argv[1]
+storage = f"sqlite:///{out}/gpu_group/study.db"
+trials = [t for t in optuna.load_study(study_name="gpu_group", storage=storage).trials
+          if t.state.name == "COMPLETE"]
+if not trials:
+    sys.exit(f"gpu_check: study gpu_group completed no trial; see {out}/gpu_group/trials.csv")
+for t in trials:
+    a = t.user_attrs
+    assert a["strategy"] == "multi_worker_mirrored" and a["replicas"] == 2, a
+    assert a["group"]["size"] == 2 and all(d.startswith("gpu:") for d in a["group"]["devices"]), a
+    assert len(set(a["group"]["devices"])) == 2, a["group"]  # each process its own GPU
+row = {"trials": len(trials), "group": trials[0].user_attrs["group"],
+       "median_examples_per_second": statistics.median(
+           t.user_attrs["examples_per_second"] for t in trials)}
+print(f"group    {row['trials']:3d} trials on 2 processes x 1 GPU "
+      f"{row['group']['devices']}: {row['median_examples_per_second']:,.0f} examples/s (median)")
+with open(f"{out}/summary_group.json", "w") as f:
+    json.dump(row, f, indent=2)
+print(f"group OK; wrote {out}/summary_group.json")
 PY

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import before_after, memory, overhead, search_efficiency, trainer_throughput
+from benchmarks import (
+    before_after,
+    groups,
+    memory,
+    overhead,
+    search_efficiency,
+    trainer_throughput,
+)
 from benchmarks._common import FASHION, ordered
 
 pytestmark = pytest.mark.slow
@@ -135,3 +142,17 @@ def test_engine_move_smoke(tmp_path: Path) -> None:
     assert set(document["stats"]) == {"before", "after"}
     assert document["stats"]["after"]["seconds_per_trial"]["median"] > 0
     assert 0 < document["ratios"]["seconds_per_trial"] < 10
+
+
+def test_groups_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "groups.json"
+
+    assert groups.main(["--smoke", "--out", str(out)]) == 0
+
+    result = json.loads(out.read_text())
+    stats = result["models"]["mlp"]["stats"]
+    for mode in groups.MODES:
+        assert stats[mode]["trial_seconds"]["n"] == 1, result["models"]["mlp"]["runs"]
+        assert 0.5 < stats[mode]["accuracy"]["median"] <= 1.0
+    assert stats["speed_ratio_group_over_one"]["median"] > 0
+    assert "| mlp" in capsys.readouterr().out
