@@ -47,9 +47,9 @@ COLLECTIVE_TIMEOUT = 60.0
 """Seconds a collective waits for the group's other processes before it fails. TensorFlow's
 coordination service also notices a process that stopped heartbeating (~10-20 s here)."""
 
-PINNED = {"precision": "float32", "jit_compile": False, "steps_per_execution": 1}
+PINNED = {"precision": "float32", "jit_compile": False}
 """Speed knobs a group trial trains with whatever the config says: the distributed step runs
-one batch per call in float32 without XLA (recorded as the trial's ``pinned``)."""
+in float32 without XLA (what differs from the config is recorded as the trial's ``pinned``)."""
 
 
 @dataclass(frozen=True)
@@ -182,13 +182,15 @@ def fit_group(
     started_at: float | None = None,
     scale_lr_with_batch: str = "none",
     lr_reference_batch: int = 256,
+    steps_per_execution: int = 1,
 ) -> TrainOutcome:
     """Train one trial's model together with the group's other processes, and measure it.
 
     Every process of the group calls it with the same config, seed and data; only the chief
     passes ``report`` (and usually ``deadline``). ``batch_size`` is the global batch, split
     between the processes. Ends as ``fit`` does (``complete``, ``pruned``, ``deadline``,
-    ``nan``, ``interrupted``, ``error``), the same for every process.
+    ``nan``, ``interrupted``, ``error``), the same for every process. Each call of the traced
+    step trains ``steps_per_execution`` batches (a stop takes effect after the call).
 
     Raises:
         GroupBroken: a collective failed; the trial was lost with the group.
@@ -210,8 +212,15 @@ def fit_group(
         "replicas": replicas,
         "per_replica_batch": batch_size / replicas,
         "learning_rate_used": learning_rate,
-        "pinned": dict(PINNED),
+        "steps_per_execution": steps_per_execution,
     }
+    pinned = {
+        key: [config.get(key), used]
+        for key, used in PINNED.items()
+        if key in config and config.get(key) != used
+    }
+    if pinned:
+        extras["pinned"] = pinned
     model: keras.Model | None = None
     end, reason = "complete", None
     try:
@@ -222,7 +231,7 @@ def fit_group(
         loop = _Loop(strategy, model, optimizer, batch_size)
         monitor.set_model(model)
         monitor.set_params({"epochs": epochs})
-        end = _train(loop, monitor, train, validation, epochs)
+        end = _train(loop, monitor, train, validation, epochs, max(1, steps_per_execution))
     except _COLLECTIVE_ERRORS as error:
         raise broken_group(error) from None
     except (tf.errors.ResourceExhaustedError, MemoryError) as error:
@@ -267,9 +276,12 @@ class _Loop:
             return tf.distribute.get_replica_context().all_reduce("sum", local)
 
         @tf.function
-        def step(iterator: Any, flag: tf.Tensor) -> tf.Tensor:
-            summed = strategy.run(replica_step, args=(next(iterator), flag))
-            return strategy.experimental_local_results(summed)[0]
+        def step(iterator: Any, flag: tf.Tensor, count: tf.Tensor) -> tf.Tensor:
+            summed = tf.zeros([2], tf.float32)
+            for _ in tf.range(count):  # one call, ``count`` batches: Python runs once
+                reduced = strategy.run(replica_step, args=(next(iterator), flag))
+                summed = strategy.experimental_local_results(reduced)[0]
+            return summed
 
         @tf.function
         def agree(flag: tf.Tensor) -> tf.Tensor:
@@ -298,10 +310,13 @@ def _train(
     train: tf.data.Dataset,
     validation: tf.data.Dataset,
     epochs: int,
+    per_call: int,
 ) -> str:
     """The epochs of a group trial. Whether to leave an epoch or the loop is decided only on
     all-reduced flags, so every process runs the same collectives and stops at the same step."""
-    distributed = loop.strategy.experimental_distribute_dataset(train)
+    options = tf.data.Options()  # each process keeps its share of every global batch
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    distributed = loop.strategy.experimental_distribute_dataset(train.with_options(options))
     steps = int(train.cardinality())
     if steps < 0:
         raise ValueError("a group trial needs a training set of known length (tf.data cardinality)")
@@ -310,11 +325,13 @@ def _train(
         for epoch in range(epochs):
             monitor.on_epoch_begin(epoch)
             iterator = iter(distributed)
-            loss, cut = 0.0, False
-            for batch in range(steps):
-                summed = loop.step(iterator, tf.constant(_flag(monitor)))
+            loss, cut, done = 0.0, False, 0
+            while done < steps:
+                count = min(per_call, steps - done)
+                summed = loop.step(iterator, tf.constant(_flag(monitor)), tf.constant(count))
+                done += count
                 loss = float(summed[0])
-                monitor.on_train_batch_end(batch, {"loss": loss})
+                monitor.on_train_batch_end(done - 1, {"loss": loss})
                 if float(summed[1]) > 0:
                     cut = True  # every process saw the same sum: all leave at this step
                     break

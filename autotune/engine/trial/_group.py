@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import optuna
 
+from autotune.space import AUTO, AUTO_STEPS_PER_EXECUTION
 from autotune.train import make_optimizer
 from autotune.train._group import GroupBroken, GroupRole, fit_group
 
@@ -80,6 +81,21 @@ class Orders:
                 return order
             time.sleep(POLL_SECONDS)
         return None
+
+
+def group_steps(config: TrialConfig, fixed: int | None) -> int:
+    """Batches per call of a group's step: the run file's ``steps_per_execution``, where
+    ``auto`` (the default) is what one device uses (``AUTO_STEPS_PER_EXECUTION``).
+
+    Example:
+        >>> from autotune.space import TrialConfig
+        >>> group_steps(TrialConfig({"steps_per_execution": 4}), None)
+        4
+        >>> group_steps(TrialConfig({}), None) == AUTO_STEPS_PER_EXECUTION
+        True
+    """
+    asked = fixed or config.get("steps_per_execution", AUTO)
+    return AUTO_STEPS_PER_EXECUTION if asked == AUTO else int(asked)
 
 
 @dataclass(frozen=True)
@@ -141,6 +157,7 @@ def train_in_group(
             started_at=started,
             scale_lr_with_batch=setup.scale_lr_with_batch,
             lr_reference_batch=setup.lr_reference_batch,
+            steps_per_execution=group_steps(config, setup.steps_per_execution),
         )
     except GroupBroken as broken:
         raise GroupBroken(link.blame(broken), broken.task) from None
