@@ -37,11 +37,11 @@ import tensorflow as tf
 from autotune._stop import stop_requested
 from autotune.train._callbacks import Reporter, TrialMonitor
 from autotune.train._replicas import scaled_learning_rate
-from autotune.train._result import STOP_REASONS, TrialResult
+from autotune.train._result import STOP_REASONS
+from autotune.train._trainer import TrainOutcome, first_line, measure_trial
 
 if TYPE_CHECKING:
     from autotune.space import TrialConfig
-    from autotune.train._trainer import TrainOutcome
 
 COLLECTIVE_TIMEOUT = 60.0
 """Seconds a collective waits for the group's other processes before it fails. TensorFlow's
@@ -195,8 +195,6 @@ def fit_group(
     Raises:
         GroupBroken: a collective failed; the trial was lost with the group.
     """
-    from autotune.train._trainer import TrainOutcome
-
     started = time.perf_counter() if started_at is None else started_at
     monitor = TrialMonitor(started_at=started, report=report, deadline=deadline)
     batch_size = int(config.get("batch_size", 32))
@@ -235,15 +233,15 @@ def fit_group(
     except _COLLECTIVE_ERRORS as error:
         raise broken_group(error) from None
     except (tf.errors.ResourceExhaustedError, MemoryError) as error:
-        end, reason = "oom", f"out of memory: {_first_line(error)}"
+        end, reason = "oom", f"out of memory: {first_line(error)}"
     except Exception as error:
-        end, reason = "error", f"{type(error).__name__}: {_first_line(error)}"
+        end, reason = "error", f"{type(error).__name__}: {first_line(error)}"
     if end in STOP_REASONS:
         reason = STOP_REASONS[end]
     elif end == "pruned":
         reason = f"pruned after epoch {len(monitor.curve)}"
     return TrainOutcome(
-        result=_measure(monitor, started, train_examples, devices, end, reason, extras),
+        result=measure_trial(monitor, started, train_examples, devices, end, reason, extras),
         model=model,
     )
 
@@ -353,22 +351,3 @@ def _train(
 def _flag(monitor: TrialMonitor) -> float:
     """1.0 when this process wants the group to stop (its monitor stopped, or Ctrl-C)."""
     return 1.0 if monitor.stopped is not None or stop_requested() else 0.0
-
-
-def _measure(
-    monitor: TrialMonitor,
-    started: float,
-    train_examples: int,
-    devices: Sequence[str],
-    end: str,
-    reason: str | None,
-    extras: dict[str, Any],
-) -> TrialResult:
-    from autotune.train._trainer import measure_trial
-
-    return measure_trial(monitor, started, train_examples, devices, end, reason, extras)
-
-
-def _first_line(error: BaseException) -> str:
-    lines = [line for line in str(error).strip().splitlines() if line.strip()]
-    return lines[0][:300] if lines else type(error).__name__

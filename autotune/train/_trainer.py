@@ -179,10 +179,10 @@ def fit(
     except KeyboardInterrupt:
         end = "interrupted"
     except (tf.errors.ResourceExhaustedError, MemoryError) as error:
-        end, reason = "oom", f"out of memory: {_first_line(error)}"
+        end, reason = "oom", f"out of memory: {first_line(error)}"
     except Exception as error:
         logger.debug("trial failed", exc_info=True)
-        end, reason = "error", f"{type(error).__name__}: {_first_line(error)}"
+        end, reason = "error", f"{type(error).__name__}: {first_line(error)}"
     if end in STOP_REASONS:
         reason = STOP_REASONS[end]
     elif end == "pruned":
@@ -253,7 +253,7 @@ def measure_trial(
     )
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0][:300] if text else type(error).__name__
 
