@@ -148,6 +148,18 @@ def test_ctrl_c_stops_the_whole_group_and_records_its_trial(
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
 
 
+def test_a_group_whose_chief_recycles_forms_anew_and_loses_no_trial(
+    tmp_path: Path, run_file: Callable[..., Path]
+) -> None:
+    path = run_file(train={"epochs": 2, "max_trials_per_worker": 1})
+    report = run(load_run_file(path), RunOptions(results_dir=tmp_path / "out"))
+    trials = _trials(report)
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 2, [t.user_attrs for t in trials]
+    hosts = [tuple(t.user_attrs["group"]["hosts"]) for t in trials]
+    assert hosts[0] != hosts[1]  # each trial had a group of its own (new ports)
+    assert report.done == 2 and not _spawned()
+
+
 def test_more_processes_than_this_machine_can_run_are_refused_with_the_key(
     tmp_path: Path, run_file: Callable[..., Path]
 ) -> None:

@@ -461,7 +461,7 @@ class Pool:
         if slot.process is None or slot.broken is not None:
             return
         for member in slot.members:
-            if member.process.is_alive() or member.exit_reason in MEMBER_DONE:
+            if member.process.is_alive() or (member.exit_reason or "").startswith(MEMBER_DONE):
                 continue
             code = member.process.exitcode
             why = member.exit_reason or _how(code)
@@ -649,8 +649,8 @@ class Pool:
         )
 
 
-MEMBER_DONE = ("no_trials_left", "interrupted")
-"""A member's exit reasons when it left with its group (not a death)."""
+MEMBER_DONE = ("no_trials_left", "interrupted", "recycle")
+"""How a member's exit reason starts when it left with its group (not a death)."""
 
 
 def _hear(member: _Member) -> None:
