@@ -238,7 +238,8 @@ def test_the_budget_stops_every_workers_trial_with_its_results(
 def test_a_worker_started_ahead_waits_at_its_gate_and_leaves_when_not_needed(
     tmp_path: Path, run_file: Callable[..., Path]
 ) -> None:
-    from autotune.engine.workers._pool import Pool, worker_plan
+    from autotune.engine.workers._plan import worker_plan
+    from autotune.engine.workers._pool import Pool
 
     spec = load_run_file(run_file(**SMALL, search={"trials": 2}))
     url = f"sqlite:///{tmp_path / 'study.db'}"

@@ -35,7 +35,8 @@ from autotune.engine.study._study import (
     study_exists,
 )
 from autotune.engine.trial._base import TrialSetup
-from autotune.engine.workers._pool import check_group_body, run_pool, worker_plan
+from autotune.engine.workers._plan import check_group_body, worker_plan
+from autotune.engine.workers._pool import run_pool
 from autotune.spec import RunSpec, SpecError, check_study_name, study_name_from
 from autotune.train import (
     freeze_long_lived,
