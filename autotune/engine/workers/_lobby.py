@@ -16,6 +16,7 @@ meet nowhere else until TensorFlow's collectives connect them.
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 import uuid
@@ -38,8 +39,6 @@ POLL_SECONDS = 0.3
 def group_host() -> str:
     """The address other machines reach this one at: ``AUTOTUNE_GROUP_HOST``, else the
     address this host's name resolves to."""
-    import os
-
     chosen = os.environ.get("AUTOTUNE_GROUP_HOST")
     if chosen:
         return chosen

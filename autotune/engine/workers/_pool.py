@@ -42,7 +42,8 @@ from autotune.engine.reserved._claim import fail_trial, retry_lost
 from autotune.engine.reserved._tickets import to_start
 from autotune.engine.step._interrupts import held_interrupts
 from autotune.engine.study._study import counted, exhausted, mark_abandoned
-from autotune.engine.workers._process import shown_devices, successor_due
+from autotune.engine.workers._member import shown_devices
+from autotune.engine.workers._process import successor_due
 from autotune.engine.workers._spawn import Spawner, Successor
 from autotune.train import WorkerDevices
 from autotune.train._group import GroupRole, free_addresses
@@ -369,16 +370,15 @@ class Pool:
         code = slot.process.exitcode
         reason = slot.exit_reason or "died"
         broken = reason.startswith("group_broken")
-        said = reason
         if slot.members:
             self._stop_members(slot, wait_seconds=0.0 if slot.broken or broken else 10.0)
         if broken and slot.running is None:
             reason = "group_broken"  # between trials, or a member: no trial was lost here
         elif reason == "died" or broken or slot.running is not None:
-            reason = "died"
             why = slot.broken
             if why is None and broken:
-                why = f"its group broke ({said.partition(': ')[2]})"
+                why = f"its group broke ({reason.partition(': ')[2]})"
+            reason = "died"
             self._lost_trial(slot, code, why=why)
         slot.process = None
         if self._replace(reason):

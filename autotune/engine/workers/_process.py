@@ -18,7 +18,6 @@ Messages, child to parent, all tuples:
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import signal
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from autotune._stop import request_stop
+from autotune.engine.workers._member import in_group, join_group, serve_member
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     import optuna
 
     from autotune.engine.step._step import Step
-    from autotune.engine.trial._base import TrialSetup
     from autotune.spec import RunSpec
     from autotune.train import WorkerDevices
     from autotune.train._group import GroupRole
@@ -73,11 +72,6 @@ class WorkerJob:
     join: bool = False
     """Join a group formed through the storage with other machines' processes
     (``autotune worker --join``); ``group`` is then known once it has formed."""
-
-
-ORPHANED_AFTER = 300.0
-"""Seconds a group member waits for its chief's next order before it leaves (its chief's
-machine died between trials)."""
 
 
 def should_recycle(
@@ -136,20 +130,20 @@ def worker_main(job: WorkerJob, connection: Connection, gate: Connection | None 
         _note_interrupts_only()
     try:
         if job.join:
-            joined = _join(job)
+            joined = join_group(job, stopped=lambda: _CTRL_C.hit)
             if isinstance(joined, str):
                 connection.send(("exit", joined))
                 return
             job = joined
         if job.group is not None and not job.group.chief:
-            reason = _serve_member(job, connection)
+            reason = serve_member(job, connection, stopped=lambda: _CTRL_C.hit)
         else:
             reason = _serve(job, connection, gate)
         connection.send(("exit", reason))
     except KeyboardInterrupt:
         connection.send(("exit", "interrupted"))
     except BaseException as error:
-        if type(error).__name__ == "GroupBroken":  # TensorFlow needs a new process
+        if _group_broken(error):  # TensorFlow needs a new process
             connection.send(("exit", f"group_broken: {error}"))
             return
         text = f"{type(error).__name__}: {error}"
@@ -192,7 +186,7 @@ def _serve(job: WorkerJob, connection: Connection, gate: Connection | None) -> s
     )
     setup = trial_setup(spec, prepared, devices=devices, seed=job.seed)
     if job.group is not None:
-        setup = _in_group(setup, job, study, strategy)
+        setup = in_group(setup, job, study, strategy)
     connection.send(("ready", os.getpid()))
     baseline = gradient_names()
     freeze_long_lived()
@@ -263,6 +257,13 @@ def _trials(
             return f"recycle: {why}"
 
 
+def _group_broken(error: BaseException) -> bool:
+    """Whether a group's collective failed (TensorFlow is loaded whenever one can have)."""
+    from autotune.train._group import GroupBroken
+
+    return isinstance(error, GroupBroken)
+
+
 def _our_turn(gate: Connection) -> bool:
     """Wait at the gate: True on ``"go"``; False on ``"stop"`` or when the pool has gone."""
     try:
@@ -289,62 +290,6 @@ def _start_devices(job: WorkerJob) -> Any:
     return None
 
 
-def _in_group(setup: TrialSetup, job: WorkerJob, study: optuna.Study, strategy: Any) -> TrialSetup:
-    """The setup of a group's process: its link to the group, no probe, no kept models."""
-    from autotune._private._optuna import storage_of, study_id
-    from autotune.engine.trial._group import GroupLink, Orders
-
-    assert job.group is not None
-    orders = Orders(storage_of(study), study_id(study), job.group.key)
-    link = GroupLink(job.group, strategy, orders, job.member_devices)
-    return dataclasses.replace(setup, group=link, probe=None, compiled=None)
-
-
-def _serve_member(job: WorkerJob, connection: Connection) -> str:
-    """A group member: train each trial the chief orders, until it says the group is done."""
-    import optuna
-
-    from autotune._process_env import quiet_native_stderr
-    from autotune.engine.setup._prepare import prepare, trial_setup
-    from autotune.engine.storages._connect import open_for
-    from autotune.engine.trial._builtin import member_trial
-    from autotune.train import configure_tensorflow, gradient_names, release_memory
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with quiet_native_stderr():
-        configure_tensorflow(job.devices)
-        strategy = _start_devices(job)
-    devices = job.devices.trial_devices()
-    spec = job.spec
-    prepared = prepare(
-        spec, seed=job.seed, sampler_seed=job.sampler_seed, devices=devices, parallel=True
-    )
-    study = optuna.load_study(study_name=job.study, storage=open_for(job.storage, spec))
-    alone = trial_setup(spec, prepared, devices=devices, seed=job.seed)
-    setup = _in_group(alone, job, study, strategy)
-    assert setup.group is not None
-    connection.send(("ready", os.getpid()))
-    baseline = gradient_names()
-    parent = os.getppid()
-    seq = 0
-    while True:
-        order = setup.group.orders.next(
-            after=seq,
-            timeout=ORPHANED_AFTER,
-            alive=lambda: not _CTRL_C.hit and os.getppid() == parent,
-        )
-        if order is None:
-            return "interrupted" if _CTRL_C.hit else "orphaned"
-        seq = int(order["seq"])
-        if order.get("stop"):
-            why = str(order.get("why", "no_trials_left"))
-            return why if why.startswith("recycle") else "no_trials_left"
-        member_trial(setup, order)
-        release_memory(since=baseline)
-        if _CTRL_C.hit:
-            return "interrupted"
-
-
 class _CtrlC:
     hit = False
 
@@ -359,54 +304,6 @@ _CTRL_C = _CtrlC()
 def _noted_by_handler() -> Iterator[_CtrlC]:
     """A worker's Ctrl-C is noted by its own handler (``_first_interrupt_only``) all along."""
     yield _CTRL_C
-
-
-def _join(job: WorkerJob) -> WorkerJob | str:
-    """Wait in the study's lobby until this process is in a group (``autotune worker
-    --join``); the job as that group's process, or the exit reason when none formed."""
-    import optuna
-
-    from autotune.engine.reserved._tickets import to_start
-    from autotune.engine.storages._connect import open_for
-    from autotune.engine.study._study import exhausted
-    from autotune.engine.workers._lobby import Lobby, free_port, group_host
-
-    storage = optuna.storages.get_storage(open_for(job.storage, job.spec))
-    study = optuna.load_study(study_name=job.study, storage=storage)
-    study_id = storage.get_study_id_from_name(job.study)
-    lobby = Lobby(
-        storage,
-        study_id,
-        size=job.spec.train.processes_per_trial,
-        stale_after=float(job.spec.search.grace_period),
-    )
-    lobby.enter(f"{group_host()}:{free_port()}", devices=shown_devices(job.devices))
-    checked = [0.0]
-    over = [""]
-
-    def alive() -> bool:
-        if _CTRL_C.hit:
-            over[0] = "interrupted"
-        elif job.deadline is not None and time.time() >= job.deadline:
-            over[0] = "budget"
-        elif time.monotonic() - checked[0] > 5:
-            checked[0] = time.monotonic()
-            if exhausted(study) or to_start(study.get_trials(deepcopy=False), job.total) <= 0:
-                over[0] = "no_trials_left"
-        return not over[0]
-
-    formed = lobby.form(alive=alive)
-    if formed is None:
-        return over[0] or "no_trials_left"
-    os.environ.update(formed.role.environment())  # before TensorFlow's runtime starts
-    return dataclasses.replace(job, group=formed.role, member_devices=formed.devices)
-
-
-def shown_devices(devices: WorkerDevices) -> str:
-    """A process's devices as a group's trials record them: ``cpu`` or ``gpu:0,1``."""
-    if not devices.gpus:
-        return "cpu"
-    return "gpu:" + ",".join(str(g) for g in devices.gpus)
 
 
 def _note_interrupts_only() -> None:
