@@ -106,17 +106,21 @@ def test_pareto_studies_are_pruned_at_equal_seconds(
             "objective": "pareto",
             "pruner": "asha",
             "pruner_options": {"min_seconds": 0.05, "reduction_factor": 2},
-            "trials": 6,
+            "trials": 8,
         },
     )
     study, folder = _run(path, tmp_path)
     assert len(study.directions) == 2
     states = {t.state for t in study.trials}
     assert states <= {optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED}
-    judged = [t for t in study.trials if "rungs" in t.user_attrs]
-    assert len(judged) >= 4
+    # how many trials meet at a rung depends on this machine's speed at that moment; what
+    # does not: some are pruned, each by a rung its Dashboard attribute names
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
     assert pruned and all(t.user_attrs["end"] == "pruned" for t in pruned)
+    assert all(
+        any(" pruned, place " in verdict for verdict in t.user_attrs["rungs"].values())
+        for t in pruned
+    )
     costs = [point[2] for t in study.trials for point in t.system_attrs[CURVE_ATTR]]
     assert all(cost is not None and cost > 0 for cost in costs)  # projected seconds
     assert (folder / "leaderboard.csv").is_file()
