@@ -16,6 +16,7 @@ pick. Run::
 
     python -m benchmarks.before_after --before ace0b2f --seeds 3
     python -m benchmarks.before_after --before HEAD --smoke
+    python -m benchmarks.before_after --before ace0b2f --files quickstart --seeds 8
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ DIGITS_MLP: dict[str, Any] = {
     "train": {"epochs": 20},
     "search": {"trials": 100, "budget": "60s"},
 }
+
+
+FILES = ("quickstart", "digits_mlp")
 
 
 def _run_files(folder: Path, smoke: bool) -> dict[str, tuple[Path, float]]:
@@ -132,13 +136,20 @@ def _marks(events: list[tuple[float, float]], budget: float) -> dict[str, float 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__ or NAME)
     p.add_argument("--before", required=True, help="git revision of the old version")
+    p.add_argument(
+        "--files", nargs="*", choices=FILES, default=None, help="a subset of the run files"
+    )
     args = p.parse_args(argv)
     seeds = args.seeds or 1
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as scratch, worktree(args.before) as old:
         folder = Path(scratch)
         trees = {"before": old, "after": ROOT}
-        files = _run_files(folder, args.smoke)
+        files = {
+            name: value
+            for name, value in _run_files(folder, args.smoke).items()
+            if name in (args.files or FILES)
+        }
         for seed in range(seeds):
             for name, (path, budget) in files.items():
                 for version in ordered(VERSIONS, seed):
@@ -174,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             "smoke": args.smoke,
             "before": args.before,
             "seeds": seeds,
+            "files": list(files),
             "machine": machine(),
             "stats": stats,
             "runs": runs,
