@@ -13,6 +13,7 @@ import pytest
 
 from benchmarks import (
     before_after,
+    family_ceiling,
     groups,
     memory,
     overhead,
@@ -156,3 +157,14 @@ def test_groups_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         assert 0.5 < stats[mode]["accuracy"]["median"] <= 1.0
     assert stats["speed_ratio_group_over_one"]["median"] > 0
     assert "| mlp" in capsys.readouterr().out
+
+
+def test_family_ceiling_smoke(tmp_path: Path) -> None:
+    out = tmp_path / "ceiling.json"
+
+    assert family_ceiling.main(["--smoke", "--out", str(out)]) == 0
+
+    (run,) = json.loads(out.read_text())["runs"]
+    assert run["config"] == "speed_first" and run["end"] == "complete"
+    assert len(run["curve"]) == 2 and all(0.0 < a <= 1.0 for a in run["curve"])
+    assert run["values"]["depth"] == 3  # fashion_speed.yaml's first start_with
