@@ -104,3 +104,22 @@ def test_grid_sampler_stops_the_run_when_the_grid_is_exhausted(tmp_path) -> None
     assert [t.state.name for t in trials] == ["COMPLETE", "COMPLETE"]
     assert sorted(t.params["width"] for t in trials) == [4, 8]
     assert report.done == 2
+
+
+@pytest.mark.parametrize(
+    ("search", "startup"),
+    [
+        ({}, 5),
+        ({"budget": "150s"}, 5),  # three were too few for the quickstart (issue 14)
+        ({"budget": "7m"}, 7),  # one a minute
+        ({"budget": "2h"}, 10),
+        ({"budget": "150s", "sampler_options": {"n_startup_trials": 2}}, 2),  # the file decides
+    ],
+)
+def test_tpe_random_start_up_is_sized_to_the_budget_with_five_at_least(
+    search: dict[str, object], startup: int
+) -> None:
+    spec = _spec(sampler="tpe", **search)
+    sampler = make_sampler(spec, space_of(spec), seed=0)
+    assert isinstance(sampler, optuna.samplers.TPESampler)
+    assert sampler._n_startup_trials == startup
