@@ -37,7 +37,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "optimizer": "adam",
         "learning_rate": 1e-3,
     },
-    # search_spaces/fashion_speed.yaml's first start_with
+    # search_spaces/fashion_speed.yaml's second start_with (its first until 2026-12-07)
     "speed_first": {
         "depth": 3,
         "width": 32,

@@ -167,4 +167,4 @@ def test_family_ceiling_smoke(tmp_path: Path) -> None:
     (run,) = json.loads(out.read_text())["runs"]
     assert run["config"] == "speed_first" and run["end"] == "complete"
     assert len(run["curve"]) == 2 and all(0.0 < a <= 1.0 for a in run["curve"])
-    assert run["values"]["depth"] == 3  # fashion_speed.yaml's first start_with
+    assert run["values"]["depth"] == 3  # fashion_speed.yaml's second start_with
