@@ -135,6 +135,21 @@ def write(name: str, document: dict[str, Any], *, out: Path | None, smoke: bool)
     return path
 
 
+def finish(
+    name: str,
+    document: dict[str, Any],
+    runs: Sequence[Mapping[str, Any]],
+    *,
+    out: Path | None,
+    smoke: bool,
+) -> int:
+    """Write a benchmark's JSON (``write``), say where, and return its exit status: 1 when a
+    run of ``runs`` failed (holds an ``error``), else 0."""
+    path = write(name, document, out=out, smoke=smoke)
+    print(f"wrote {path}")
+    return 0 if all("error" not in r for r in runs) else 1
+
+
 def parser(description: str) -> argparse.ArgumentParser:
     """The options every benchmark takes."""
     p = argparse.ArgumentParser(description=description)

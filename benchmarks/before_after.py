@@ -33,6 +33,7 @@ import yaml
 from benchmarks._common import (
     ROOT,
     child_env,
+    finish,
     machine,
     ordered,
     parser,
@@ -40,7 +41,6 @@ from benchmarks._common import (
     summary,
     table,
     worktree,
-    write,
 )
 
 NAME = "before_after"
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         text += f"\n{name} (budget {budget:g} s):\n\n"
         text += table([*headers, "test acc of pick", "trials"], rows) + "\n"
     print(text)
-    path = write(
+    return finish(
         NAME,
         {
             "benchmark": NAME,
@@ -191,11 +191,10 @@ def main(argv: list[str] | None = None) -> int:
             "runs": runs,
             "table": text,
         },
+        runs,
         out=args.out,
         smoke=args.smoke,
     )
-    print(f"wrote {path}")
-    return 0 if all("error" not in r for r in runs) else 1
 
 
 if __name__ == "__main__":

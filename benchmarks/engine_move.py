@@ -26,6 +26,7 @@ from benchmarks._common import (
     RESULT_PREFIX,
     ROOT,
     child_env,
+    finish,
     machine,
     ordered,
     parser,
@@ -33,7 +34,6 @@ from benchmarks._common import (
     summary,
     table,
     worktree,
-    write,
 )
 
 NAME = "engine_move"
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     text = table(["version", "s/trial", "overhead s/trial", f"RSS MB {early}->{trials}"], rows)
     text += "\n\nafter/before (medians): " + ", ".join(f"{m} {r:.3f}" for m, r in ratios.items())
     print(text)
-    path = write(
+    return finish(
         NAME,
         {
             "benchmark": NAME,
@@ -119,11 +119,10 @@ def main(argv: list[str] | None = None) -> int:
             "table": text,
             "load_average_at_end": list(os.getloadavg()),
         },
+        runs,
         out=args.out,
         smoke=args.smoke,
     )
-    print(f"wrote {path}")
-    return 0 if all("error" not in r for r in runs) else 1
 
 
 if __name__ == "__main__":

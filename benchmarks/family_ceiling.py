@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks._common import FASHION, ROOT, emit, machine, parser, run_child, table, write
+from benchmarks._common import FASHION, ROOT, emit, finish, machine, parser, run_child, table
 
 NAME = "family_ceiling"
 
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     headers = ["configuration", f"val @ epoch {FILE_EPOCHS}", f"val @ epoch {epochs}", "best"]
     text = table([*headers, "s"], rows)
     print(text)
-    path = write(
+    return finish(
         NAME,
         {
             "benchmark": NAME,
@@ -145,11 +145,10 @@ def main(argv: list[str] | None = None) -> int:
             "runs": runs,
             "table": text,
         },
+        runs,
         out=args.out,
         smoke=args.smoke,
     )
-    print(f"wrote {path}")
-    return 0 if all("error" not in r for r in runs) else 1
 
 
 if __name__ == "__main__":

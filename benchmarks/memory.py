@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from benchmarks._common import emit, machine, parser, spread, summary, table, write
+from benchmarks._common import emit, finish, machine, parser, spread, summary, table
 from benchmarks.overhead import collect
 
 NAME = "memory"
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     text += f"\n\ngoal: autotune grows < {GOAL_MB:g} MB"
     print(text)
-    path = write(
+    return finish(
         NAME,
         {
             "benchmark": NAME,
@@ -90,11 +90,10 @@ def main(argv: list[str] | None = None) -> int:
             "runs": runs,
             "table": text,
         },
+        runs,
         out=args.out,
         smoke=args.smoke,
     )
-    print(f"wrote {path}")
-    return 0 if all("error" not in r for r in runs) else 1
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from typing import Any
 
 from benchmarks._common import (
     emit,
+    finish,
     machine,
     ordered,
     parser,
@@ -24,7 +25,6 @@ from benchmarks._common import (
     spread,
     summary,
     table,
-    write,
 )
 
 NAME = "overhead"
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     text += f"\n\nautotune/plain overhead ratio: {ratio:.2f}" if ratio else ""
     text += f" · goal: autotune <= {GOAL_SECONDS} s per tiny trial"
     print(text)
-    path = write(
+    return finish(
         NAME,
         {
             "benchmark": NAME,
@@ -95,11 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             "runs": runs,
             "table": text,
         },
+        runs,
         out=args.out,
         smoke=args.smoke,
     )
-    print(f"wrote {path}")
-    return 0 if all("error" not in r for r in runs) else 1
 
 
 def collect(

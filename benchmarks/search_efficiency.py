@@ -58,6 +58,7 @@ from benchmarks._common import (
     FASHION,
     ROOT,
     emit,
+    finish,
     machine,
     ordered,
     parser,
@@ -65,7 +66,6 @@ from benchmarks._common import (
     spread,
     summary,
     table,
-    write,
 )
 
 NAME = "search_efficiency"
@@ -564,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
         blocks.append(text)
     text = "\n\n".join(blocks)
     print(text)
-    path = write(
+    return finish(
         result_name(mode),
         {
             "benchmark": NAME,
@@ -581,11 +581,10 @@ def main(argv: list[str] | None = None) -> int:
             "runs": runs,
             "table": text,
         },
+        runs,
         out=args.out,
         smoke=args.smoke,
     )
-    print(f"wrote {path}")
-    return 0 if all("error" not in r for r in runs) else 1
 
 
 def _block(

@@ -29,6 +29,7 @@ from typing import Any
 from benchmarks._common import (
     FASHION,
     emit,
+    finish,
     machine,
     ordered,
     parser,
@@ -36,7 +37,6 @@ from benchmarks._common import (
     spread,
     summary,
     table,
-    write,
 )
 
 NAME = "trainer_throughput"
@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         rows,
     )
     print(text)
-    path = write(
+    return finish(
         NAME if args.mode == "probed" else f"{NAME}_defaults",
         {
             "benchmark": NAME,
@@ -305,11 +305,10 @@ def main(argv: list[str] | None = None) -> int:
             "runs": runs,
             "table": text,
         },
+        runs,
         out=args.out,
         smoke=args.smoke,
     )
-    print(f"wrote {path}")
-    return 0 if all("error" not in r for r in runs) else 1
 
 
 def _knob_text(knobs: dict[str, Any] | None) -> str:
