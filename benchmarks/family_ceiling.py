@@ -7,7 +7,7 @@ epochs than the file's 9, with no pruner and no budget, and reports every config
 validation accuracy after epoch 9 and after the last, and its best epoch. Each configuration
 runs in a child process of its own. Run::
 
-    python -m benchmarks.family_ceiling                 # 4 configurations, 16 epochs
+    python -m benchmarks.family_ceiling                 # 5 configurations, 16 epochs
     python -m benchmarks.family_ceiling --epochs 9 --configs speed_first
     python -m benchmarks.family_ceiling --smoke         # seconds: tiny data, 2 epochs
 """
@@ -44,6 +44,15 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "dropout": 0.1,
         "optimizer": "adam",
         "learning_rate": 2e-3,
+    },
+    # the space's default configuration with residual blocks instead of plain ones
+    "default_residual": {
+        "depth": 2,
+        "width": 32,
+        "connection": "residual",
+        "l2": 1e-6,
+        "optimizer": "adam",
+        "learning_rate": 1e-3,
     },
     # two 3x3 convolutions per block
     "residual": {
