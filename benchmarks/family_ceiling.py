@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                 "-" if r.get("seconds") is None else f"{r['seconds']:.0f}",
             ]
         )
-    headers = ["configuration", f"val @ epoch {FILE_EPOCHS}", f"val @ epoch {epochs}", "best"]
+    headers = ["configuration", f"val @ epoch {FILE_EPOCHS}", f"val @ last ({epochs})", "best"]
     text = table([*headers, "s"], rows)
     print(text)
     return finish(
