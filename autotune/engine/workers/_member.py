@@ -1,5 +1,6 @@
 """A process of a group that trains each trial together (``train.processes_per_trial``):
-the link to its group, the member's loop, and joining a group across machines.
+the link to its group, the member's loop, joining a group across machines, and the pool's
+view of a group's members (``MemberProcess``: alive, dead, collected).
 
 A group's chief runs the worker loop (``workers._process``) with ``in_group``'s setup; a
 member runs ``serve_member``: it trains each trial its chief orders through the study's
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
     import optuna
 
@@ -136,3 +138,59 @@ def shown_devices(devices: WorkerDevices) -> str:
     if not devices.gpus:
         return "cpu"
     return "gpu:" + ",".join(str(g) for g in devices.gpus)
+
+
+MEMBER_DONE = ("no_trials_left", "interrupted", "recycle")
+"""How a member's exit reason starts when it left with its group (not a death)."""
+
+
+@dataclasses.dataclass
+class MemberProcess:
+    """A running member of a group, as the pool that started it sees it."""
+
+    index: int
+    process: BaseProcess
+    connection: Connection | None
+    exit_reason: str | None = None
+
+
+def hear(member: MemberProcess) -> None:
+    """Read a member's message (``ready``, or ``exit`` with its reason)."""
+    assert member.connection is not None
+    try:
+        message = member.connection.recv()
+    except (EOFError, OSError):
+        member.connection.close()
+        member.connection = None
+        member.process.join(timeout=5)
+        return
+    if message[0] == "exit":
+        member.exit_reason = str(message[1])
+
+
+def dead_member(members: list[MemberProcess]) -> str | None:
+    """Why the group is broken: its first member that died (not left with its group)."""
+    for member in members:
+        if member.process.is_alive() or (member.exit_reason or "").startswith(MEMBER_DONE):
+            continue
+        why = member.exit_reason or how_ended(member.process.exitcode)
+        return f"its group's member {member.index} (pid {member.process.pid}) died ({why})"
+    return None
+
+
+def stop_members(members: list[MemberProcess], *, wait_seconds: float) -> None:
+    """Collect a group's members once its chief has ended (they leave on its last order);
+    kill those that linger."""
+    until = time.monotonic() + wait_seconds
+    for member in members:
+        member.process.join(timeout=max(0.0, until - time.monotonic()))
+        if member.process.is_alive():
+            member.process.kill()
+            member.process.join(timeout=10)
+        if member.connection is not None:
+            member.connection.close()
+
+
+def how_ended(code: int | None) -> str:
+    """A process's end from its exit code: ``signal 9`` or ``exit status 1``."""
+    return f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"

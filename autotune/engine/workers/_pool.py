@@ -42,7 +42,14 @@ from autotune.engine.reserved._claim import fail_trial, retry_lost
 from autotune.engine.reserved._tickets import to_start
 from autotune.engine.step._interrupts import held_interrupts
 from autotune.engine.study._study import counted, exhausted, mark_abandoned
-from autotune.engine.workers._member import shown_devices
+from autotune.engine.workers._member import (
+    MemberProcess,
+    dead_member,
+    hear,
+    how_ended,
+    shown_devices,
+    stop_members,
+)
 from autotune.engine.workers._process import successor_due
 from autotune.engine.workers._spawn import Spawner, Successor
 from autotune.train import WorkerDevices
@@ -90,19 +97,9 @@ class _Slot:
     successor: Successor | None = None
     member_devices: list[WorkerDevices] = field(default_factory=list)
     """A group's other processes' devices (``processes_per_trial``); empty for a lone worker."""
-    members: list[_Member] = field(default_factory=list)
+    members: list[MemberProcess] = field(default_factory=list)
     broken: str | None = None
     """Why the group's running trial was lost, when a member died (its chief is then killed)."""
-
-
-@dataclass
-class _Member:
-    """A running member of a group (``processes_per_trial``): it trains what its chief says."""
-
-    index: int
-    process: BaseProcess
-    connection: Connection | None
-    exit_reason: str | None = None
 
 
 class Pool:
@@ -222,7 +219,7 @@ class Pool:
             )
             started.append((process, receiver))
         self._took_over(slot, *started[0], ahead=False)
-        slot.members = [_Member(i, p, c) for i, (p, c) in enumerate(started[1:], start=1)]
+        slot.members = [MemberProcess(i, p, c) for i, (p, c) in enumerate(started[1:], start=1)]
         slot.broken = None
         logger.info(
             "group %d (pids %s) started on %s",
@@ -277,7 +274,7 @@ class Pool:
         members = {m.connection: m for s in self.slots for m in s.members if m.connection}
         for connection in wait([*live, *members], timeout=0.5):
             if connection in members:
-                _hear(members[connection])
+                hear(members[connection])
                 continue
             slot = next(s for s in self.slots if s.connection is connection)
             self._receive(slot)
@@ -338,30 +335,14 @@ class Pool:
         running trial is then lost and retried (``_exited``) and the group formed anew."""
         if slot.process is None or slot.broken is not None:
             return
-        for member in slot.members:
-            if member.process.is_alive() or (member.exit_reason or "").startswith(MEMBER_DONE):
-                continue
-            code = member.process.exitcode
-            why = member.exit_reason or _how(code)
-            slot.broken = (
-                f"its group's member {member.index} (pid {member.process.pid}) died ({why})"
-            )
+        slot.broken = dead_member(slot.members)
+        if slot.broken is not None:
             logger.warning("group %d: %s", slot.devices.worker, slot.broken)
             with contextlib.suppress(ProcessLookupError):
                 slot.process.kill()
-            return
 
     def _stop_members(self, slot: _Slot, *, wait_seconds: float = 10.0) -> None:
-        """Collect a group's members once its chief has ended (they leave on its last order);
-        kill those that linger."""
-        until = time.monotonic() + wait_seconds
-        for member in slot.members:
-            member.process.join(timeout=max(0.0, until - time.monotonic()))
-            if member.process.is_alive():
-                member.process.kill()
-                member.process.join(timeout=10)
-            if member.connection is not None:
-                member.connection.close()
+        stop_members(slot.members, wait_seconds=wait_seconds)
         slot.members = []
 
     def _exited(self, slot: _Slot) -> None:
@@ -405,7 +386,7 @@ class Pool:
     def _lost_trial(self, slot: _Slot, code: int | None, *, why: str | None = None) -> None:
         self.deaths_in_a_row += 1
         pid = slot.process.pid if slot.process is not None else None
-        how = _how(code)
+        how = how_ended(code)
         number = slot.running[0] if slot.running else self._running_of(pid)
         slot.running = None
         if number is None:
@@ -524,25 +505,3 @@ class Pool:
                 worker=worker,
             )
         )
-
-
-MEMBER_DONE = ("no_trials_left", "interrupted", "recycle")
-"""How a member's exit reason starts when it left with its group (not a death)."""
-
-
-def _hear(member: _Member) -> None:
-    """Read a member's message (``ready``, or ``exit`` with its reason)."""
-    assert member.connection is not None
-    try:
-        message = member.connection.recv()
-    except (EOFError, OSError):
-        member.connection.close()
-        member.connection = None
-        member.process.join(timeout=5)
-        return
-    if message[0] == "exit":
-        member.exit_reason = str(message[1])
-
-
-def _how(code: int | None) -> str:
-    return f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
