@@ -38,6 +38,9 @@ INITIALIZERS: tuple[str, ...] = (
 )
 NORMALIZATIONS: tuple[str, ...] = ("unit", "symmetric", "standardize")
 CONNECTIONS: tuple[str, ...] = ("plain", "residual")
+LR_SCHEDULES: tuple[str, ...] = ("cosine", "constant")
+"""How the learning rate moves over a trial's epochs: cosine decay from ``learning_rate``
+towards zero (the default), or constant."""
 PRECISIONS: tuple[str, ...] = ("float32", "mixed_float16", "mixed_bfloat16")
 """Keras dtype policies a trial can train under (variables and the output stay float32)."""
 AUGMENT_PLACES: tuple[str, ...] = ("host", "model")
@@ -56,6 +59,7 @@ SPEED_KNOBS: tuple[str, ...] = (
 OUTSIDE_THE_GRAPH: frozenset[str] = frozenset(
     {
         "learning_rate",
+        "lr_schedule",
         "initializer",
         "batch_size",
         "normalization",
@@ -64,10 +68,10 @@ OUTSIDE_THE_GRAPH: frozenset[str] = frozenset(
         "parallel_map",
     }
 )
-"""Dimensions that leave a compiled model's traced train step as it is: the learning rate is an
-optimizer variable, the initializer only sets starting values, and the rest shape the tf.data
-pipeline (the traced batch dimension is unknown). Trials differing only in these can share one
-compiled model (``autotune.train.CompiledModels``)."""
+"""Dimensions that leave a compiled model's traced train step as it is: the learning rate (and
+its schedule, set epoch by epoch) is an optimizer variable, the initializer only sets starting
+values, and the rest shape the tf.data pipeline (the traced batch dimension is unknown). Trials
+differing only in these can share one compiled model (``autotune.train.CompiledModels``)."""
 
 HOST_AUGMENTATION: frozenset[str] = frozenset({*AUGMENTATION_OPS, "augment_strength"})
 """Augmentation dimensions, outside the model too when ``augment_on`` is ``host``."""
@@ -163,6 +167,9 @@ CATALOGUE: dict[str, Entry] = {
     "optimizer": Entry("str", "adam", OPTIMIZERS, help="optimizer"),
     "momentum": Entry("float", 0.0, low=0.0, high=1.0, high_open=True, help="sgd/rmsprop momentum"),
     "learning_rate": Entry("float", 1e-3, low=0.0, high=10.0, low_open=True, help="learning rate"),
+    "lr_schedule": Entry(
+        "str", "cosine", LR_SCHEDULES, help="learning rate over the epochs: cosine or constant"
+    ),
     "batch_size": Entry("int", 64, low=1, high=65536, help="global batch size"),
     "precision": Entry("str", "float32", PRECISIONS, help="compute dtype policy (keras mixed)"),
     "jit_compile": Entry("bool", False, help="XLA-compile the train step"),

@@ -38,6 +38,7 @@ from autotune._stop import stop_requested
 from autotune.train._callbacks import Reporter, TrialMonitor
 from autotune.train._replicas import scaled_learning_rate
 from autotune.train._result import STOP_REASONS
+from autotune.train._schedule import DEFAULT_SCHEDULE, set_epoch_rate
 from autotune.train._trainer import TrainOutcome, first_line, measure_trial
 
 if TYPE_CHECKING:
@@ -229,7 +230,12 @@ def fit_group(
         loop = _Loop(strategy, model, optimizer, batch_size)
         monitor.set_model(model)
         monitor.set_params({"epochs": epochs})
-        end = _train(loop, monitor, train, validation, epochs, max(1, steps_per_execution))
+        schedule = str(config.get("lr_schedule", DEFAULT_SCHEDULE))
+
+        def rate(epoch: int) -> None:
+            set_epoch_rate(optimizer, learning_rate, epoch, epochs, schedule)
+
+        end = _train(loop, monitor, train, validation, epochs, max(1, steps_per_execution), rate)
     except _COLLECTIVE_ERRORS as error:
         raise broken_group(error) from None
     except (tf.errors.ResourceExhaustedError, MemoryError) as error:
@@ -309,6 +315,7 @@ def _train(
     validation: tf.data.Dataset,
     epochs: int,
     per_call: int,
+    rate: Callable[[int], None],
 ) -> str:
     """The epochs of a group trial. Whether to leave an epoch or the loop is decided only on
     all-reduced flags, so every process runs the same collectives and stops at the same step."""
@@ -321,6 +328,7 @@ def _train(
     monitor.on_train_begin()
     try:
         for epoch in range(epochs):
+            rate(epoch)  # the epoch's learning rate (lr_schedule)
             monitor.on_epoch_begin(epoch)
             iterator = iter(distributed)
             loss, cut, done = 0.0, False, 0

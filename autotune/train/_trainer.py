@@ -18,6 +18,7 @@ from autotune.train._compiled import Compiled, CompiledModels, compiled_key
 from autotune.train._knobs import compile_model, resolve_knobs
 from autotune.train._replicas import scaled_learning_rate
 from autotune.train._result import STOP_REASONS, TrialResult
+from autotune.train._schedule import DEFAULT_SCHEDULE, EpochSchedule
 from autotune.train._strategy import strategy_for
 
 if TYPE_CHECKING:
@@ -140,7 +141,9 @@ def fit(
         "per_replica_batch": batch_size / len(devices),
         "learning_rate_used": learning_rate,
     }
+    schedule = str(config.get("lr_schedule", DEFAULT_SCHEDULE))
     try:
+        rates = EpochSchedule(base=learning_rate, epochs=epochs, schedule=schedule)
         knobs, pinned = resolve_knobs(
             config, replicas=len(devices), steps_per_execution=steps_per_execution
         )
@@ -171,7 +174,7 @@ def fit(
             epochs=epochs,
             shuffle=False,  # the pipeline shuffles
             verbose=0,
-            callbacks=[monitor],
+            callbacks=[rates, monitor],
         )
         end = monitor.stopped or "complete"
         if compiled is not None and key is not None and kept is not None and end in REUSABLE:

@@ -82,8 +82,10 @@ def test_a_kept_model_trains_the_next_trial_like_a_fresh_model(
     assert reused.result.accuracy == pytest.approx(fresh.result.accuracy, abs=1e-6)
     for got, want in zip(reused_weights, fresh.model.get_weights(), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-    # the optimizer started from scratch with the new trial's rate
-    assert float(reused.model.optimizer.learning_rate.numpy()) == pytest.approx(0.003)
+    # the optimizer started from scratch with the new trial's rate, decayed like the fresh one's
+    # (cosine over 2 epochs: the second trains at half the rate)
+    assert float(reused.model.optimizer.learning_rate.numpy()) == pytest.approx(0.0015)
+    assert float(fresh.model.optimizer.learning_rate.numpy()) == pytest.approx(0.0015)
     assert int(reused.model.optimizer.iterations.numpy()) == int(
         fresh.model.optimizer.iterations.numpy()
     )

@@ -199,3 +199,50 @@ def test_the_budget_stopping_an_epoch_keeps_what_the_model_reached() -> None:
     assert result.accuracy is not None and 0.0 <= result.accuracy <= 1.0
     assert result.curve[-1][1] == result.accuracy  # measured when the budget stopped it
     assert result.user_attrs()["partial"] is True
+
+
+@pytest.mark.parametrize(
+    ("schedule", "rates"), [("cosine", [0.01, 0.0075, 0.0025]), ("constant", [0.01] * 3)]
+)
+def test_the_learning_rate_follows_the_schedule_epoch_by_epoch(
+    schedule: str, rates: list[float]
+) -> None:
+    built: list[keras.Model] = []
+    seen: list[float] = []
+
+    def build() -> keras.Model:
+        built.append(_model())
+        return built[-1]
+
+    def report(epoch: int, accuracy: float) -> bool:
+        seen.append(float(built[-1].optimizer.learning_rate))  # the rate the epoch trained at
+        return False
+
+    train, val = _data()
+    config = TrialConfig({"optimizer": "adam", "learning_rate": 0.01, "lr_schedule": schedule})
+    outcome = fit(
+        config,
+        build_model=build,
+        train=train,
+        validation=val,
+        train_examples=256,
+        epochs=3,
+        report=report,
+    )
+    assert outcome.result.end == "complete"
+    assert seen == pytest.approx(rates, rel=1e-5)
+
+
+def test_a_config_without_a_schedule_decays_by_cosine_the_catalogue_default() -> None:
+    outcome = _fit(epochs=2)  # CONFIG names no lr_schedule
+    assert float(outcome.model.optimizer.learning_rate) == pytest.approx(0.005, rel=1e-5)
+
+
+def test_an_unknown_schedule_is_an_error_naming_it() -> None:
+    config = TrialConfig({"optimizer": "adam", "learning_rate": 0.01, "lr_schedule": "step"})
+    train, val = _data()
+    result = fit(
+        config, build_model=_model, train=train, validation=val, train_examples=256, epochs=2
+    ).result
+    assert result.end == "error"
+    assert "lr_schedule: expected one of cosine, constant, got 'step'" in result.reason
