@@ -17,6 +17,7 @@ from autotune.train._knobs import CompileKnobs, compile_model, dtype_policy, kno
 from autotune.train._probe import ProbeKey, ProbeResult, probe, probe_key
 from autotune.train._replicas import pin_for_replicas, scaled_learning_rate
 from autotune.train._result import END_REASONS, STOP_REASONS, TrialResult
+from autotune.train._schedule import EpochSchedule, epoch_learning_rate
 from autotune.train._strategy import resolve_devices, strategy_for
 from autotune.train._trainer import (
     TrainOutcome,
@@ -33,6 +34,7 @@ __all__ = [
     "STOP_REASONS",
     "CompileKnobs",
     "CompiledModels",
+    "EpochSchedule",
     "ProbeKey",
     "ProbeResult",
     "Reporter",
@@ -47,6 +49,7 @@ __all__ = [
     "cores",
     "describe_devices",
     "dtype_policy",
+    "epoch_learning_rate",
     "fit",
     "freeze_long_lived",
     "gpu_count",

@@ -93,7 +93,8 @@ def fit(
     when ``report`` asks to prune, when ``deadline`` passes, or on a NaN/inf loss; an
     out-of-memory error, Ctrl-C or any other exception also ends training. In every case a
     ``TrialResult`` comes back with what was measured so far and ``end`` saying why it ended;
-    nothing is raised.
+    nothing is raised. Each epoch trains at the rate ``config.lr_schedule`` gives it (cosine
+    decay over ``epochs`` when the config names none; see ``epoch_learning_rate``).
 
     Args:
         config: the trial's values (optimizer, learning_rate, momentum, ...).
