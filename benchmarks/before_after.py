@@ -17,6 +17,8 @@ pick. Run::
     python -m benchmarks.before_after --before ace0b2f --seeds 3
     python -m benchmarks.before_after --before HEAD --smoke
     python -m benchmarks.before_after --before ace0b2f --files quickstart --seeds 8
+    python -m benchmarks.before_after --before ace0b2f --files quickstart --only after \
+        --first-seed 3 --seeds 5
 """
 
 from __future__ import annotations
@@ -139,8 +141,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--files", nargs="*", choices=FILES, default=None, help="a subset of the run files"
     )
+    p.add_argument(
+        "--only",
+        choices=VERSIONS,
+        default=None,
+        help="run one version (the old one is deterministic on the quickstart: its rows of an "
+        "earlier run stand)",
+    )
+    p.add_argument("--first-seed", type=int, default=0, help="seeds start here (default 0)")
     args = p.parse_args(argv)
-    seeds = args.seeds or 1
+    seeds = range(args.first_seed, args.first_seed + (args.seeds or 1))
+    versions = (args.only,) if args.only else VERSIONS
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as scratch, worktree(args.before) as old:
         folder = Path(scratch)
@@ -150,9 +161,9 @@ def main(argv: list[str] | None = None) -> int:
             for name, value in _run_files(folder, args.smoke).items()
             if name in (args.files or FILES)
         }
-        for seed in range(seeds):
+        for seed in seeds:
             for name, (path, budget) in files.items():
-                for version in ordered(VERSIONS, seed):
+                for version in ordered(versions, seed):
                     out = folder / f"out-{version}-{name}-{seed}"
                     result = _one(trees[version], path, seed, out)
                     if "events" in result:
@@ -164,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, (_, budget) in files.items():
         marks = [f"best_at_{round(f * budget)}s" for f in (0.2, 0.5, 1.0)]
         rows = []
-        for version in VERSIONS:
+        for version in versions:
             mine = [r for r in runs if r["file"] == name and r["version"] == version]
             entry = {m: summary(r.get(m) for r in mine) for m in (*marks, "test_accuracy")}
             entry["trials"] = summary(r.get("trials") for r in mine)
