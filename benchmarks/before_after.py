@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--first-seed", type=int, default=0, help="seeds start here (default 0)")
     args = p.parse_args(argv)
-    seeds = range(args.first_seed, args.first_seed + (args.seeds or 1))
+    seeds = list(range(args.first_seed, args.first_seed + (args.seeds or 1)))
     versions = (args.only,) if args.only else VERSIONS
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as scratch, worktree(args.before) as old:
