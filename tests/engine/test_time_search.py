@@ -33,7 +33,9 @@ def test_the_first_trial_is_the_space_default_configuration(
     expected = space_of(load_run_file(path)).default_point()
     assert study.trials[0].params == expected
     assert expected["optimizer"] == "adam" and expected["width"] == 16  # nearest to 32
-    assert study.trials[0].user_attrs["config"]["steps_per_execution"] == "auto"
+    config = study.trials[0].user_attrs["config"]
+    assert config["steps_per_execution"] == "auto"
+    assert config["lr_schedule"] == "cosine"  # the catalogue's default learning-rate schedule
 
 
 def test_a_budget_makes_seconds_the_resource_and_the_planner_starts_fast_trials(
