@@ -13,7 +13,9 @@ competitors on the same joint space.
   contrast/noise with a shared strength, depth, width, plain/residual, initializer, L2, dropout,
   optimizer adam/adamw/sgd/rmsprop, momentum for sgd only, learning rate, batch size) on
   autotune's own cnn family (``benchmarks._plain_space``): normalization applied to the numpy
-  arrays before ``fit``, augmentation as Keras preprocessing layers at the model's start.
+  arrays before ``fit``, augmentation as Keras preprocessing layers at the model's start, a
+  constant learning rate as each tool's guide writes it (autotune's ``lr_schedule`` default,
+  cosine decay, is part of what its user gets and stays on).
 - reported: the best validation accuracy at 60, 150 and 300 s whatever the budget (a mark
   past the budget is empty), written to ``results/search_efficiency_plain.json``.
 
