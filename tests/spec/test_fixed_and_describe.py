@@ -87,7 +87,7 @@ def test_describe_mentions_every_section_and_dimension() -> None:
     assert ("momentum" + pad)[:21] + "float range 0 .. 0.99, when optimizer is sgd" in text
     assert ("l1" + pad)[:21] + "0 (fixed)" in text
     assert ("dropout" + pad)[:21] + "float range 0 .. 0.5, step 0.1" in text
-    assert "18 of 27 dimensions searched" in text
+    assert "19 of 27 dimensions searched" in text
     for fragment in (
         "study: fashion-cnn",
         "data: digits",

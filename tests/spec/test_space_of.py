@@ -31,6 +31,7 @@ def test_example_space_has_every_dimension_in_its_form() -> None:
     assert space["l2"] == Float(1e-6, 1e-2, log=True)
     assert space["dropout"] == Float(0.0, 0.5, step=0.1)
     assert space["momentum"] == Float(0.0, 0.99, when={"optimizer": "sgd"})
+    assert space["lr_schedule"] == Choice(["cosine", "constant"])
     assert space.searched() == [n for n in space if n != "l1" and n not in SPEED_KNOBS]
 
 
