@@ -1,9 +1,10 @@
-"""The per-trial tf.data pipeline: normalize, cache, shuffle, batch, augment, prefetch.
+"""The per-trial tf.data pipeline: shuffle indices, read, normalize, augment, batch, prefetch.
 
-This runs once per trial, many times in one process. What does not change between trials,
-the normalized arrays of a (data set, normalization) pair, is kept in a small cache that holds
-at most ``MAX_PREPARED`` pairs; everything else belongs to the returned datasets and is freed
-with them.
+This runs once per trial, many times in one process. A data set's splits are read by index
+from where they are (memory or a memory-mapped file) in their stored dtype, and normalized
+batch by batch in the map: no normalized copy of a split is ever held, so every normalization
+of a data set shares one copy of its examples. What does not change between trials, each
+split's reader and the normalization statistics, is kept for at most ``MAX_HELD`` data sets.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +23,7 @@ import tensorflow as tf
 from autotune.data._augment import enabled_ops, make_augment
 from autotune.data._augment_layer import AugmentLayer
 from autotune.data._dataset import Dataset
+from autotune.data._examples import Examples, examples
 from autotune.data._normalize import Normalizer, make_normalizer
 
 if TYPE_CHECKING:
@@ -31,10 +33,10 @@ if TYPE_CHECKING:
 
 _logger = logging.getLogger(__name__)
 
-MAX_PREPARED = 3
-"""Normalized (data set, normalization) pairs kept between trials: one data set's three."""
-MAX_PREPARED_BYTES = 2 << 30
-"""Older pairs are dropped while the cache holds more than this (the newest always stays)."""
+MAX_HELD = 2
+"""Data sets whose readers and statistics are kept between trials (a run trains on one)."""
+MAX_CACHED_VALIDATION_BYTES = 256 << 20
+"""``cache: true`` keeps a validation split's normalized batches in memory up to this size."""
 
 
 EVAL_BATCH_FACTOR = 4
@@ -62,9 +64,9 @@ class TrialData:
     """The datasets one trial trains and validates on.
 
     Attributes:
-        train: ``(x float32, y int32)`` batches: shuffled (anew each epoch), augmented as the
-            config asks, cached before shuffling, prefetched.
-        validation: the same normalization, batched, cached, prefetched, never augmented.
+        train: ``(x float32, y int32)`` batches: shuffled (anew each epoch), normalized,
+            augmented as the config asks, prefetched.
+        validation: the same normalization, in order, batched, prefetched, never augmented.
         train_examples: examples in one epoch of ``train``.
         steps_per_epoch: batches in one epoch of ``train`` (the last one may be smaller).
         model_augment: with ``augment_on: model``, makes the layer that augments inside the
@@ -78,25 +80,21 @@ class TrialData:
     model_augment: Callable[[], keras.layers.Layer] | None = None
 
 
-@dataclass(frozen=True, eq=False)
-class _Prepared:
+@dataclass(eq=False)
+class _Held:
     dataset: Dataset
-    normalizer: Normalizer
-    x_train: tf.Tensor
-    y_train: tf.Tensor
-    x_val: tf.Tensor
-    y_val: tf.Tensor
+    train: Examples
+    validation: Examples
+    normalizers: dict[str, Normalizer] = field(default_factory=dict)
 
-    @property
-    def nbytes(self) -> int:
-        return sum(
-            int(t.shape.num_elements() or 0) * t.dtype.size
-            for t in (self.x_train, self.y_train, self.x_val, self.y_val)
-        )
+    def normalizer(self, normalization: str) -> Normalizer:
+        if normalization not in self.normalizers:
+            self.normalizers[normalization] = make_normalizer(self.dataset, normalization)
+        return self.normalizers[normalization]
 
 
-_prepared: OrderedDict[tuple[int, str], _Prepared] = OrderedDict()
-_prepared_lock = threading.Lock()
+_held: OrderedDict[int, _Held] = OrderedDict()
+_held_lock = threading.Lock()
 
 
 def make_datasets(dataset: Dataset, config: TrialConfig, *, seed: int) -> TrialData:
@@ -104,9 +102,10 @@ def make_datasets(dataset: Dataset, config: TrialConfig, *, seed: int) -> TrialD
 
     Reads ``normalization``, ``batch_size``, ``augment_strength`` and the augmentation ops
     ``flip``, ``rotate``, ``zoom``, ``translate``, ``contrast``, ``noise`` from ``config``, and
-    the pipeline's speed knobs (catalogue defaults when absent): ``cache`` (keep the examples
-    in a tf.data cache), ``prefetch`` (batches, -1 for tf.data.AUTOTUNE, 0 for none),
-    ``parallel_map`` (augment batches in parallel map calls) and ``augment_on`` (``host``: a
+    the pipeline's speed knobs (catalogue defaults when absent): ``cache`` (keep the validation
+    batches, normalized, in memory when they take at most ``MAX_CACHED_VALIDATION_BYTES``),
+    ``prefetch`` (batches, -1 for tf.data.AUTOTUNE, 0 for none), ``parallel_map`` (read,
+    normalize and augment batches in parallel map calls) and ``augment_on`` (``host``: a
     tf.data map; ``model``: ``model_augment`` makes a layer for the model instead).
 
     Args:
@@ -130,31 +129,32 @@ def make_datasets(dataset: Dataset, config: TrialConfig, *, seed: int) -> TrialD
     batch_size = _batch_size(config)
     ops = enabled_ops(config, image=dataset.image)
     knobs = _PipelineKnobs.of(config)
-    prepared = _prepare(dataset, config["normalization"])
-    count = len(dataset.x_train)
-    train = tf.data.Dataset.from_tensor_slices((prepared.x_train, prepared.y_train))
-    if knobs.cache:
-        train = train.cache()
-    train = train.shuffle(count, seed=seed % 2**31, reshuffle_each_iteration=True).batch(batch_size)
+    held = _hold(dataset)
+    normalizer = held.normalizer(config["normalization"])
+    parallel = {"num_parallel_calls": tf.data.AUTOTUNE} if knobs.parallel_map else {}
+    count = len(held.train)
+    train = (
+        tf.data.Dataset.range(count)
+        .shuffle(count, seed=seed % 2**31, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .map(_loader(held.train, normalizer), **parallel)
+    )
     model_augment: Callable[[], keras.layers.Layer] | None = None
     strength = float(config.get("augment_strength", 0.1))
     if ops and knobs.augment_on == "model":
-        bounds = prepared.normalizer.bounds
+        bounds = normalizer.bounds
 
         def model_augment() -> keras.layers.Layer:
             return AugmentLayer(ops, strength, bounds=bounds, seed=seed + 1, name="augment")
 
     elif ops:
-        augment = make_augment(ops, strength, bounds=prepared.normalizer.bounds)
+        augment = make_augment(ops, strength, bounds=normalizer.bounds)
         seeds = tf.data.Dataset.random(seed=(seed + 1) % 2**31, rerandomize_each_iteration=True)
         train = tf.data.Dataset.zip((train, seeds)).map(
-            lambda batch, key: augment(batch[0], batch[1], key),
-            **({"num_parallel_calls": tf.data.AUTOTUNE} if knobs.parallel_map else {}),
+            lambda batch, key: augment(batch[0], batch[1], key), **parallel
         )
-    validation = tf.data.Dataset.from_tensor_slices((prepared.x_val, prepared.y_val)).batch(
-        eval_batch_size(batch_size)
-    )
-    if knobs.cache:
+    validation = _in_order(held.validation, normalizer, eval_batch_size(batch_size), parallel)
+    if knobs.cache and _float_bytes(held.validation) <= MAX_CACHED_VALIDATION_BYTES:
         validation = validation.cache()
     if knobs.prefetch != 0:
         train = train.prefetch(knobs.prefetch)
@@ -166,6 +166,36 @@ def make_datasets(dataset: Dataset, config: TrialConfig, *, seed: int) -> TrialD
         steps_per_epoch=math.ceil(count / batch_size),
         model_augment=model_augment,
     )
+
+
+def _loader(
+    split: Examples, normalizer: Normalizer
+) -> Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
+    """A map from a batch of indices to its normalized float32 examples and labels."""
+    shift = tf.constant(normalizer.shift, dtype=tf.float32)
+    scale = tf.constant(normalizer.scale, dtype=tf.float32)
+    read = split.read
+
+    def load(indices: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        x, y = read(indices)
+        return (tf.cast(x, tf.float32) - shift) * scale, y
+
+    return load
+
+
+def _in_order(
+    split: Examples, normalizer: Normalizer, batch_size: int, parallel: dict[str, int]
+) -> tf.data.Dataset:
+    """``split``'s examples in their order, normalized, in batches of ``batch_size``."""
+    return (
+        tf.data.Dataset.range(len(split))
+        .batch(batch_size)
+        .map(_loader(split, normalizer), **parallel)
+    )
+
+
+def _float_bytes(split: Examples) -> int:
+    return len(split) * int(np.prod(split.x.shape[1:], dtype=np.int64)) * 4
 
 
 @dataclass(frozen=True)
@@ -207,15 +237,11 @@ def make_eval_dataset(
         )
     if len(x) != len(y):
         raise ValueError(f"x holds {len(x)} examples but y holds {len(y)} labels")
-    normalizer = _prepare(dataset, config["normalization"]).normalizer
-    with tf.device("/CPU:0"):
-        features = tf.convert_to_tensor(normalizer(x))
-        labels = tf.convert_to_tensor(np.asarray(y, dtype=np.int32))
-    return _fixed(
-        tf.data.Dataset.from_tensor_slices((features, labels))
-        .batch(eval_batch_size(_batch_size(config)))
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    normalizer = _hold(dataset).normalizer(config["normalization"])
+    batch_size = eval_batch_size(_batch_size(config))
+    split = examples(x, np.asarray(y, dtype=np.int32))
+    parallel = {"num_parallel_calls": tf.data.AUTOTUNE}
+    return _fixed(_in_order(split, normalizer, batch_size, parallel).prefetch(tf.data.AUTOTUNE))
 
 
 def _fixed(dataset: tf.data.Dataset) -> tf.data.Dataset:
@@ -240,39 +266,27 @@ def _batch_size(config: TrialConfig) -> int:
     return batch_size
 
 
-def _prepare(dataset: Dataset, normalization: str) -> _Prepared:
-    """The normalized splits of ``dataset``, from the cache or computed and cached."""
-    with _prepared_lock:
-        return _prepare_locked(dataset, normalization)
-
-
-def _prepare_locked(dataset: Dataset, normalization: str) -> _Prepared:
-    key = (id(dataset), normalization)
-    entry = _prepared.get(key)
-    if entry is not None and entry.dataset is dataset:
-        _prepared.move_to_end(key)
-        return entry
-    normalizer = make_normalizer(dataset, normalization)
-    with tf.device("/CPU:0"):  # host memory: tf.data reads it there, GPUs stay free
-        entry = _Prepared(
-            dataset=dataset,
-            normalizer=normalizer,
-            x_train=tf.convert_to_tensor(normalizer(dataset.x_train)),
-            y_train=tf.convert_to_tensor(dataset.y_train.astype(np.int32, copy=False)),
-            x_val=tf.convert_to_tensor(normalizer(dataset.x_val)),
-            y_val=tf.convert_to_tensor(dataset.y_val.astype(np.int32, copy=False)),
+def _hold(dataset: Dataset) -> _Held:
+    """The readers and statistics of ``dataset``, kept or made and kept."""
+    with _held_lock:
+        key = id(dataset)
+        entry = _held.get(key)
+        if entry is not None and entry.dataset is dataset:
+            _held.move_to_end(key)
+            return entry
+        entry = _Held(
+            dataset,
+            examples(dataset.x_train, dataset.y_train),
+            examples(dataset.x_val, dataset.y_val),
         )
-    _prepared[key] = entry
-    while len(_prepared) > 1 and (
-        len(_prepared) > MAX_PREPARED
-        or sum(e.nbytes for e in _prepared.values()) > MAX_PREPARED_BYTES
-    ):
-        _prepared.popitem(last=False)
-    _logger.debug("normalized %s with %s (%d cached)", dataset.name, normalization, len(_prepared))
-    return entry
+        _held[key] = entry
+        while len(_held) > MAX_HELD:
+            _held.popitem(last=False)
+        _logger.debug("holding %s (%d held)", dataset.name, len(_held))
+        return entry
 
 
 def clear_cache() -> None:
-    """Drop every cached normalized array (they are rebuilt on the next trial that needs them)."""
-    with _prepared_lock:
-        _prepared.clear()
+    """Drop every kept reader and statistic (they are made again by the next trial)."""
+    with _held_lock:
+        _held.clear()

@@ -15,6 +15,7 @@ from sklearn.model_selection import train_test_split
 
 from autotune.data._dataset import Dataset, Loaded
 from autotune.data._errors import DataError
+from autotune.data._examples import take_rows
 
 if TYPE_CHECKING:
     from autotune.spec import DataSpec
@@ -109,9 +110,9 @@ def split(loaded: Loaded, spec: DataSpec, *, seed: int) -> Dataset:
         rest = rest[taken]
     dataset = Dataset(
         name=loaded.name,
-        x_train=loaded.x[rest],
+        x_train=take_rows(loaded.x, rest),
         y_train=loaded.y[rest],
-        x_val=loaded.x[val],
+        x_val=take_rows(loaded.x, val),
         y_val=loaded.y[val],
         x_test=loaded.x_test if spec.test else None,
         y_test=loaded.y_test if spec.test else None,

@@ -168,9 +168,8 @@ def test_thirty_pipelines_do_not_grow_memory(make_config: MakeConfig) -> None:
     """RSS stays flat over 30 trials, each given a fresh Dataset object (an engine that reloads
     the data every trial), alternating normalizations, with augmentation on.
 
-    The bound: a trial that leaked its pipeline or its normalized arrays would keep at least
-    the float32 training split (2400 x 784 x 4 B = 7.5 MB) plus validation (1.9 MB); 25 such
-    trials leak >= 235 MB. 40 MB leaves room for allocator noise (measured: < 5 MB).
+    The bound: a trial that leaked its pipeline or its data set would keep at least the
+    training split (2400 x 784 B = 1.9 MB, 7.5 MB as float32); 25 such trials leak >= 47 MB. 40 MB leaves room for allocator noise (measured: < 5 MB).
     """
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, size=(3000, 28, 28, 1), dtype=np.uint8)
@@ -196,7 +195,7 @@ def test_thirty_pipelines_do_not_grow_memory(make_config: MakeConfig) -> None:
     gc.collect()
     grown = (process.memory_info().rss - baseline) / 2**20
     assert grown < 40, f"RSS grew by {grown:.0f} MiB over 25 trials"
-    assert len(_pipeline._prepared) <= _pipeline.MAX_PREPARED
+    assert len(_pipeline._held) <= _pipeline.MAX_HELD
 
 
 @pytest.mark.parametrize("op", ["noise", "rotate", "contrast"])

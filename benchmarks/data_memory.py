@@ -1,0 +1,236 @@
+"""Memory of ``autotune run`` as the data grows: peak RSS and peak anonymous memory per run.
+
+One trial of a tiny CNN (depth 1, width 8, batch 256), one epoch, on N RGB 64x64 uint8 images
+in the form asked (``npz``: one archive; ``npy``: ``x.npy`` + ``y.npy``, memory-mapped when
+streamed; ``image_dir``: a folder of PNGs per class). The images are Fashion-MNIST's, tiled to
+RGB 64x64 (random pixels where Fashion-MNIST is not installed), so that an image folder
+compresses like real photos rather than noise. Each size is built, run, and removed before the
+next (the disk holds one form at a time).
+
+The whole process tree of ``autotune run`` is sampled every 0.1 s from ``/proc``: peak RSS (what
+``/usr/bin/time -v`` calls maximum resident set size, summed over the tree at each sample) and
+peak ``RssAnon`` (memory that is the process's own; pages of a memory-mapped file are not).
+
+    python -m benchmarks.data_memory --images 20000,60000 --form npz
+    python -m benchmarks.data_memory --images 120000,480000,960000 --form npy --stream true
+    python -m benchmarks.data_memory --smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks._common import FASHION, RESULTS, child_env, machine, table
+
+NAME = "data_memory"
+SIDE = 64
+
+
+def _images(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` RGB 64x64 uint8 images and labels 0..9, from Fashion-MNIST when installed."""
+    base, labels = _fashion()
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(base), size=count)
+    small = base[picks]  # (count, 28, 28)
+    # 28 -> 64: nearest-neighbour upscale, a per-image tint per channel
+    rows = (np.arange(SIDE) * 28) // SIDE
+    big = small[:, rows][:, :, rows]
+    tint = rng.uniform(0.6, 1.0, size=(count, 1, 1, 3)).astype(np.float32)
+    out = np.empty((count, SIDE, SIDE, 3), dtype=np.uint8)
+    for start in range(0, count, 10_000):
+        end = start + 10_000
+        out[start:end] = (big[start:end, :, :, None] * tint[start:end]).astype(np.uint8)
+    return out, labels[picks]
+
+
+def _fashion() -> tuple[np.ndarray, np.ndarray]:
+    import gzip
+
+    folder = Path(FASHION)
+    images, labels = folder / "train-images-idx3-ubyte.gz", folder / "train-labels-idx1-ubyte.gz"
+    if images.is_file() and labels.is_file():
+        x = np.frombuffer(gzip.decompress(images.read_bytes())[16:], np.uint8).reshape(-1, 28, 28)
+        y = np.frombuffer(gzip.decompress(labels.read_bytes())[8:], np.uint8).astype(np.int32)
+        return x, y
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (6000, 28, 28), dtype=np.uint8), rng.integers(0, 10, 6000)
+
+
+def build(form: str, count: int, where: Path) -> Path:
+    """Write ``count`` images as ``form`` under ``where``; returns the run file's data path."""
+    x, y = _images(count)
+    if form == "npz":
+        path = where / "images.npz"
+        np.savez(path, x=x, y=y)
+        return path
+    if form == "npy":
+        np.save(where / "x.npy", x)
+        np.save(where / "y.npy", y)
+        return where / "x.npy"
+    if form == "image_dir":
+        from PIL import Image
+
+        root = where / "images"
+        for c in range(10):
+            (root / f"class_{c}").mkdir(parents=True)
+        for i in range(count):
+            Image.fromarray(x[i]).save(root / f"class_{y[i]}" / f"{i:07d}.png")
+        return root
+    raise ValueError(f"unknown form {form!r}")
+
+
+def run_file(form: str, path: Path, stream: str | None) -> str:
+    dataset = {"npz": "npz", "npy": "npy", "image_dir": "image_dir"}[form]
+    lines = [
+        "study: data_memory",
+        "seed: 0",
+        "data:",
+        f"  dataset: {dataset}",
+        f"  path: {path}",
+        "  validation_split: 0.1",
+        *([f"  stream: {stream}"] if stream else []),
+        "model: cnn",
+        "space:",
+        "  depth: 1",
+        "  width: 8",
+        "  batch_size: 256",
+        "  normalization: unit",
+        "train:",
+        "  epochs: 1",
+        "search:",
+        "  trials: 1",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _tree_sample(pid: int) -> tuple[int, int]:
+    """(RSS, RssAnon) in bytes, summed over ``pid`` and its descendants."""
+    import psutil
+
+    try:
+        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0, 0
+    rss = anon = 0
+    for proc in procs:
+        try:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                rss += int(line.split()[1]) * 1024
+            elif line.startswith("RssAnon:"):
+                anon += int(line.split()[1]) * 1024
+    return rss, anon
+
+
+def measure(run_yaml: Path, workers: int) -> dict[str, Any]:
+    results = run_yaml.parent / "results"
+    command = [
+        sys.executable,
+        "-m",
+        "autotune",
+        "run",
+        str(run_yaml),
+        "--results-dir",
+        str(results),
+    ]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    began = time.perf_counter()
+    proc = subprocess.Popen(
+        command, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    peak = {"rss": 0, "anon": 0}
+
+    def sample() -> None:
+        while proc.poll() is None:
+            rss, anon = _tree_sample(proc.pid)
+            peak["rss"], peak["anon"] = max(peak["rss"], rss), max(peak["anon"], anon)
+            time.sleep(0.1)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    out, _ = proc.communicate()
+    thread.join()
+    text = out.decode(errors="replace")
+    return {
+        "exit": proc.returncode,
+        "seconds": round(time.perf_counter() - began, 1),
+        "peak_rss_gb": round(peak["rss"] / 1e9, 2),
+        "peak_anon_gb": round(peak["anon"] / 1e9, 2),
+        "tail": text.strip().splitlines()[-3:],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--images", default="20000,60000", help="comma-separated image counts")
+    p.add_argument("--form", default="npz", choices=("npz", "npy", "image_dir"))
+    p.add_argument("--stream", default=None, choices=("auto", "true", "false"))
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--work-dir", type=Path, default=None, help="where the data is written")
+    p.add_argument("--smoke", action="store_true", help="2,000 images only")
+    p.add_argument("--out", type=Path, default=RESULTS / f"{NAME}.json")
+    args = p.parse_args(argv)
+    counts = [2000] if args.smoke else [int(n) for n in args.images.split(",")]
+    rows, runs = [], []
+    for count in counts:
+        work = Path(tempfile.mkdtemp(prefix="autotune-mem-", dir=args.work_dir))
+        try:
+            path = build(args.form, count, work)
+            data_bytes = count * SIDE * SIDE * 3
+            run_yaml = work / "run.yaml"
+            run_yaml.write_text(run_file(args.form, path, args.stream))
+            result = measure(run_yaml, args.workers)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        result.update(images=count, data_gb=round(data_bytes / 1e9, 3))
+        runs.append(result)
+        rows.append(
+            [
+                f"{count:,}",
+                f"{data_bytes / 1e9:.2f} GB",
+                f"{result['peak_rss_gb']:.2f} GB",
+                f"{result['peak_anon_gb']:.2f} GB",
+                f"{result['peak_rss_gb'] / (data_bytes / 1e9):.1f}x",
+                f"{result['seconds']:.0f} s",
+                str(result["exit"]),
+            ]
+        )
+        print(json.dumps(result), flush=True)
+    print(
+        table(
+            ["images", "data (uint8)", "peak RSS", "peak RssAnon", "RSS / data", "time", "exit"],
+            rows,
+        )
+    )
+    document = {
+        "benchmark": NAME,
+        "form": args.form,
+        "stream": args.stream,
+        "workers": args.workers,
+        "machine": machine(),
+        "runs": runs,
+    }
+    if not args.smoke:
+        args.out.write_text(json.dumps(document, indent=2) + "\n")
+        print(f"wrote {args.out}")
+    failed = [r for r in runs if r["exit"] != 0]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
