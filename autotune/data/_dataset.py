@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,11 @@ class Dataset:
         class_names: one name per class id.
         image: whether ``x`` holds images ``(N, H, W, C)``.
         value_range: the raw encoding's range, e.g. ``(0, 255)`` for 8-bit images.
+        moments: ``(mean, std)`` of the training examples (per channel for images, per
+            feature otherwise), when the source computed them while reading; None computes
+            them from ``x_train`` when ``standardize`` first needs them.
+        source: how the examples were read (``stream``, the cache folder, files skipped):
+            plain JSON, recorded with the study.
 
     Example:
         >>> import numpy as np
@@ -47,6 +53,8 @@ class Dataset:
     class_names: tuple[str, ...]
     image: bool
     value_range: tuple[float, float]
+    moments: tuple[np.ndarray, np.ndarray] | None = None
+    source: dict[str, Any] = field(default_factory=dict)
 
     @property
     def input_shape(self) -> tuple[int, ...]:

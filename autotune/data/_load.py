@@ -10,16 +10,24 @@ from autotune.data._cifar import load_cifar10
 from autotune.data._csv import load_csv
 from autotune.data._dataset import Dataset, Loaded
 from autotune.data._errors import DataError
-from autotune.data._image_dir import load_image_dir
 from autotune.data._npz import load_npz
 from autotune.data._split import split
+from autotune.data.sources import list_image_dir, list_npy, read_listing
 
 if TYPE_CHECKING:
     from autotune.spec import DataSpec
 
 
-def load_dataset(spec: DataSpec, *, seed: int) -> Dataset:
+LISTED = ("image_dir", "npy")
+"""Sources split by index before their examples are read (and streamed when large)."""
+
+
+def load_dataset(spec: DataSpec, *, seed: int, cache_root: Path | None = None) -> Dataset:
     """Load the data set a run file names and split off validation with the run's seed.
+
+    Image folders and ``.npy`` arrays are listed, split by index and only the rows the run uses
+    are read: into memory, or (``data.stream``, or with ``auto`` over 1 GiB) into a disk cache
+    under ``data.cache_dir`` or ``cache_root`` that is memory-mapped by every process.
 
     Built-in data sets are never downloaded: each is read from ``data.path`` or the standard
     places (see the DataError message for the list). The test split (``x_test``) is present
@@ -29,6 +37,8 @@ def load_dataset(spec: DataSpec, *, seed: int) -> Dataset:
     Args:
         spec: the run file's ``data:`` section.
         seed: the run seed; the same seed draws the same validation and training examples.
+        cache_root: where streamed data is cached when ``data.cache_dir`` is not set.
+            Defaults to ``results/.cache/data``.
 
     Returns:
         The data set, with int32 class ids.
@@ -42,14 +52,27 @@ def load_dataset(spec: DataSpec, *, seed: int) -> Dataset:
         >>> ds.input_shape, len(ds.x_val), ds.num_classes
         ((8, 8, 1), 100, 10)
     """
+    if spec.dataset in LISTED:
+        path = Path(spec.path or "").expanduser()
+        listing = (
+            list_image_dir(path, image_size=spec.image_size)
+            if spec.dataset == "image_dir"
+            else list_npy(path)
+        )
+        _two_classes(listing.name, listing.class_names, spec)
+        return read_listing(listing, spec, seed=seed, cache_root=cache_root)
     loaded = _read(spec)
-    if len(loaded.class_names) < 2:
+    _two_classes(loaded.name, loaded.class_names, spec)
+    return split(loaded, spec, seed=seed)
+
+
+def _two_classes(name: str, class_names: tuple[str, ...], spec: DataSpec) -> None:
+    if len(class_names) < 2:
         raise DataError(
-            f"data: {loaded.name} has a single class ({loaded.class_names[0]!r}); a classifier "
-            "needs at least two",
+            f"data: {name} has a single class ({class_names[0]!r}); a classifier needs at "
+            "least two",
             key=("data", "target") if spec.dataset == "csv" else ("data", "path"),
         )
-    return split(loaded, spec, seed=seed)
 
 
 def _read(spec: DataSpec) -> Loaded:
@@ -67,6 +90,4 @@ def _read(spec: DataSpec) -> Loaded:
         return load_npz(path, test=test)
     if kind == "csv":
         return load_csv(path, spec.target or "", test=test)
-    if kind == "image_dir":
-        return load_image_dir(path, image_size=spec.image_size, test=test)
     raise DataError(f"data.dataset: unknown data set {kind!r}", key=("data", "dataset"))

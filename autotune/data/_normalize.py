@@ -50,7 +50,7 @@ def make_normalizer(dataset: Dataset, normalization: str) -> Normalizer:
     if normalization == "symmetric":
         return Normalizer(_f32((low + high) / 2.0), _f32(2.0 / (high - low)), (-1.0, 1.0))
     if normalization == "standardize":
-        mean, std = _moments(dataset.x_train, per_channel=dataset.image)
+        mean, std = dataset.moments or moments(dataset.x_train, per_channel=dataset.image)
         scale = np.where(std > 0, 1.0 / np.where(std > 0, std, 1.0), 1.0)
         return Normalizer(mean.astype(np.float32), scale.astype(np.float32), None)
     raise ValueError(
@@ -62,7 +62,7 @@ def _f32(value: float) -> np.ndarray:
     return np.asarray(value, dtype=np.float32)
 
 
-def _moments(x: np.ndarray, *, per_channel: bool) -> tuple[np.ndarray, np.ndarray]:
+def moments(x: np.ndarray, *, per_channel: bool) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation per channel (images) or per feature, in float64 chunks."""
     flat = x.reshape(-1, x.shape[-1]) if per_channel else x.reshape(len(x), -1)
     count = len(flat)

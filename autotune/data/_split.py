@@ -77,37 +77,7 @@ def split(loaded: Loaded, spec: DataSpec, *, seed: int) -> Dataset:
     Raises:
         DataError: a requested size is larger than the examples available.
     """
-    total = len(loaded.y)
-    if spec.validation_size is not None:
-        n_val = spec.validation_size
-        if n_val >= total:
-            raise DataError(
-                f"data.validation_size: asked for {n_val} validation examples, but the training "
-                f"split of {loaded.name} has only {total} (validation is drawn from it and at "
-                "least one example must stay for training)",
-                key=("data", "validation_size"),
-            )
-    else:
-        fraction = spec.validation_split or DEFAULT_VALIDATION_SPLIT
-        n_val = max(1, round(fraction * total))
-        if n_val >= total:
-            raise DataError(
-                f"data.validation_split: {fraction} of the {total} training examples of "
-                f"{loaded.name} leaves none for training",
-                key=("data", "validation_split"),
-            )
-    state = np.random.RandomState(seed % 2**32)
-    val, rest = draw(loaded.y, n_val, state)
-    if spec.train_size is not None:
-        if spec.train_size > len(rest):
-            raise DataError(
-                f"data.train_size: asked for {spec.train_size} training examples, but only "
-                f"{len(rest)} remain after drawing {n_val} for validation from the {total} in "
-                f"the training split of {loaded.name}; lower train_size or the validation size",
-                key=("data", "train_size"),
-            )
-        taken, _ = draw(loaded.y[rest], spec.train_size, state)
-        rest = rest[taken]
+    rest, val = split_rows(loaded.y, spec, seed=seed, name=loaded.name)
     dataset = Dataset(
         name=loaded.name,
         x_train=take_rows(loaded.x, rest),
@@ -123,3 +93,67 @@ def split(loaded: Loaded, spec: DataSpec, *, seed: int) -> Dataset:
     )
     _logger.info("%r (seed %d)", dataset, seed)
     return dataset
+
+
+def split_rows(
+    y: np.ndarray, spec: DataSpec, *, seed: int, name: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, validation)`` row indices into a training split with labels ``y``.
+
+    Validation is drawn with the run's seed, stratified by class where it can be, and
+    ``train_size`` subsamples the rest; only the labels are read, so a source split this way
+    need not be loaded.
+
+    Raises:
+        DataError: a requested size is larger than the examples available.
+    """
+    total = len(y)
+    if spec.validation_size is not None:
+        n_val = spec.validation_size
+        if n_val >= total:
+            raise DataError(
+                f"data.validation_size: asked for {n_val} validation examples, but the training "
+                f"split of {name} has only {total} (validation is drawn from it and at "
+                "least one example must stay for training)",
+                key=("data", "validation_size"),
+            )
+    else:
+        fraction = spec.validation_split or DEFAULT_VALIDATION_SPLIT
+        n_val = max(1, round(fraction * total))
+        if n_val >= total:
+            raise DataError(
+                f"data.validation_split: {fraction} of the {total} training examples of "
+                f"{name} leaves none for training",
+                key=("data", "validation_split"),
+            )
+    state = np.random.RandomState(seed % 2**32)
+    val, rest = draw(y, n_val, state)
+    rest = subsample(y, rest, spec.train_size, state, name=name, after=n_val)
+    return rest, val
+
+
+def subsample(
+    y: np.ndarray,
+    rows: np.ndarray,
+    train_size: int | None,
+    state: np.random.RandomState,
+    *,
+    name: str,
+    after: int,
+) -> np.ndarray:
+    """``train_size`` of ``rows`` (stratified by ``y``), or ``rows`` when it is None.
+
+    Raises:
+        DataError: fewer than ``train_size`` rows remain.
+    """
+    if train_size is None:
+        return rows
+    if train_size > len(rows):
+        raise DataError(
+            f"data.train_size: asked for {train_size} training examples, but only "
+            f"{len(rows)} remain after drawing {after} for validation from the "
+            f"{len(y)} in the training split of {name}; lower train_size or the validation size",
+            key=("data", "train_size"),
+        )
+    taken, _ = draw(y[rows], train_size, state)
+    return rows[taken]

@@ -20,7 +20,11 @@ DATA_EXPECTED = "a data set autotune can read offline"
 _WANTED: dict[str, tuple[Literal["file", "folder", "either"], str]] = {
     "csv": ("file", "a csv file"),
     "npz": ("file", "an .npz file"),
-    "image_dir": ("folder", "a folder with one sub-folder of images per class"),
+    "npy": ("folder", "a folder holding x_train.npy and y_train.npy (or x.npy and y.npy)"),
+    "image_dir": (
+        "folder",
+        "a folder with one sub-folder of images per class (or train/ and val/ folders of them)",
+    ),
     "mnist": ("either", "keras' mnist.npz, or a folder holding it or the MNIST IDX files"),
     "fashion_mnist": ("folder", "a folder holding the Fashion-MNIST IDX files"),
     "cifar10": ("folder", "a cifar-10-batches-py folder, or a folder holding one"),

@@ -32,7 +32,9 @@ class _Section(BaseModel):
 class DataSpec(_Section):
     """``data:``: where examples come from and how they are split."""
 
-    dataset: Literal["digits", "mnist", "fashion_mnist", "cifar10", "npz", "csv", "image_dir"]
+    dataset: Literal[
+        "digits", "mnist", "fashion_mnist", "cifar10", "npz", "npy", "csv", "image_dir"
+    ]
     path: str | None = None
     target: str | None = None
     train_size: int | None = Field(default=None, gt=0)
@@ -40,6 +42,15 @@ class DataSpec(_Section):
     validation_split: float | None = Field(default=None, gt=0.0, lt=1.0)
     test: bool = False
     image_size: tuple[int, int] | None = None
+    stream: Literal["auto"] | bool = "auto"
+    """Read the examples from a disk cache (memory-mapped) instead of holding them in memory:
+    ``auto`` streams ``image_dir``, ``npy`` and ``npz`` data over ``STREAM_ABOVE_BYTES``."""
+    cache_dir: str | None = None
+    """Where streamed examples are cached, decoded (default: ``<results dir>/.cache/data``)."""
+    cache_max_gb: float | None = Field(default=None, gt=0)
+    """The most disk the cache may take (default: what the disk has, less 1 GB)."""
+    on_bad_file: Literal["error", "skip"] = "error"
+    """An image that cannot be decoded stops the run (``error``) or is left out (``skip``)."""
 
     @field_validator("image_size", mode="before")
     @classmethod
@@ -49,7 +60,7 @@ class DataSpec(_Section):
 
     @model_validator(mode="after")
     def _check(self) -> DataSpec:
-        if self.dataset in ("npz", "csv", "image_dir") and self.path is None:
+        if self.dataset in ("npz", "npy", "csv", "image_dir") and self.path is None:
             raise Problem(
                 ("path",),
                 expected=f"a path: dataset {self.dataset} reads its examples from files",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from autotune.data.sources import default_cache_dir
 from autotune.engine._events import RunEvent, TrialEvent
 from autotune.engine.api._tune_parts import given_for_tune, spec_for
 from autotune.engine.api._tuned import Study
@@ -204,6 +205,7 @@ def tune(
         objectives=objectives,
         fit_kwargs=fit,
         seed=seed,
+        data_cache=default_cache_dir(Path(results_dir)),
     )
     options = RunOptions(study=name, storage=storage, results_dir=Path(results_dir))
 

@@ -21,6 +21,8 @@ from autotune.spec import RunSpec, SpecError, fixed_run_file, load_run_mapping
 from autotune.spec._errors import Described
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from autotune.data import Dataset
 
 _PLACEHOLDER_DATA = {"dataset": "digits"}
@@ -162,10 +164,11 @@ def given_for_tune(
     objectives: tuple[tuple[str, str], ...],
     fit_kwargs: Mapping[str, Any],
     seed: int,
+    data_cache: Path | None = None,
 ) -> Given:
     """What a tune's trials are made of: data, space and the body (``setup.prepare`` adds the
     devices, sampler and pruner, as for a run file)."""
-    dataset, arrays, document = _data(spec, kind, data, validation, seed)
+    dataset, arrays, document = _data(spec, kind, data, validation, seed, data_cache)
     if kind == "hypermodel":
         from autotune.space._keras_tuner import discover_space
 
@@ -213,7 +216,7 @@ def given_for_tune(
 
 
 def _data(
-    spec: RunSpec, kind: str, data: Any, validation: Any, seed: int
+    spec: RunSpec, kind: str, data: Any, validation: Any, seed: int, data_cache: Path | None
 ) -> tuple[Dataset | None, Arrays | None, dict[str, Any]]:
     """The built-in trainer's Dataset and the custom bodies' arrays, and how to describe them."""
     needs_data = kind in ("builtin", "builder", "hypermodel")
@@ -235,7 +238,7 @@ def _data(
         )
     try:
         if spec.data is not None:
-            loaded = load_dataset(spec.data, seed=seed)
+            loaded = load_dataset(spec.data, seed=seed, cache_root=data_cache)
             arrays = Arrays(loaded.x_train, loaded.y_train, loaded.x_val, loaded.y_val)
             return loaded, arrays, {}
         if kind != "builtin" and kind != "builder" and validation is not None and _is_tf(data):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import optuna
 
 from autotune._stored import sqlite_path
+from autotune.data.sources import default_cache_dir
 from autotune.engine._events import RunEvent, TrialEvent, TrialStarted
 from autotune.engine.output._kept_models import evaluate_test, keep_models
 from autotune.engine.output._refresh import Rewriter
@@ -174,6 +175,7 @@ def run(
         devices=plan[0].trial_devices() if plan else None,
         parallel=shared,
         given=given,
+        data_cache=default_cache_dir(options.results_dir),
     )
     if plan and spec.train.processes_per_trial > 1:
         check_group_body(spec, prepared.body)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import optuna
@@ -72,13 +73,15 @@ def prepare(
     devices: tuple[str, ...] | None = None,
     parallel: bool = False,
     given: Given | None = None,
+    data_cache: Path | None = None,
 ) -> Prepared:
     """Everything that can refuse a run before anything is created, for a run file and for the
     Python API alike: what the trials are made of (``given``, else read from the run file),
     devices, sampler and pruner, and ``start_with`` against the space.
 
     ``devices`` (a worker's own devices) replaces ``train.devices``; ``parallel`` prepares the
-    sampler for several workers sharing the study.
+    sampler for several workers sharing the study; ``data_cache`` is where streamed data is
+    cached unless the run file's ``data.cache_dir`` says otherwise.
 
     Raises:
         SpecError: the data cannot be had, the space does not fit the data, a device is not
@@ -86,7 +89,7 @@ def prepare(
     """
     seed = spec.seed if seed is None else seed
     sampler_seed = seed if sampler_seed is None else sampler_seed
-    found = given_by_run_file(spec, seed=seed) if given is None else given
+    found = given_by_run_file(spec, seed=seed, data_cache=data_cache) if given is None else given
     try:
         devices = devices or resolve_devices(spec.train.devices)
     except ValueError as error:
@@ -126,7 +129,7 @@ def prepare(
     )
 
 
-def given_by_run_file(spec: RunSpec, *, seed: int) -> Given:
+def given_by_run_file(spec: RunSpec, *, seed: int, data_cache: Path | None = None) -> Given:
     """What a run file's trials are made of: its data, its space, and its own code if it names
     any (``model: package.module:attr``, ``custom_objective``).
 
@@ -136,7 +139,7 @@ def given_by_run_file(spec: RunSpec, *, seed: int) -> Given:
     """
     space = space_of(spec)
     try:
-        dataset = load_dataset(spec.data, seed=seed)
+        dataset = load_dataset(spec.data, seed=seed, cache_root=data_cache)
     except DataError as error:
         raise SpecError.at(
             spec,

@@ -48,6 +48,7 @@ def serve_member(job: WorkerJob, connection: Connection, *, stopped: Callable[[]
     import optuna
 
     from autotune._process_env import quiet_native_stderr
+    from autotune.data.sources import default_cache_dir
     from autotune.engine.setup._prepare import prepare, trial_setup
     from autotune.engine.storages._connect import open_for
     from autotune.engine.trial._builtin import member_trial
@@ -63,7 +64,12 @@ def serve_member(job: WorkerJob, connection: Connection, *, stopped: Callable[[]
     devices = job.devices.trial_devices()
     spec = job.spec
     prepared = prepare(
-        spec, seed=job.seed, sampler_seed=job.sampler_seed, devices=devices, parallel=True
+        spec,
+        seed=job.seed,
+        sampler_seed=job.sampler_seed,
+        devices=devices,
+        parallel=True,
+        data_cache=default_cache_dir(job.directory.parent),
     )
     study = optuna.load_study(study_name=job.study, storage=open_for(job.storage, spec))
     alone = trial_setup(spec, prepared, devices=devices, seed=job.seed)

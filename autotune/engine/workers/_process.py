@@ -163,6 +163,7 @@ def _serve(job: WorkerJob, connection: Connection, gate: Connection | None) -> s
     with quiet_native_stderr():
         configure_tensorflow(job.devices)
 
+    from autotune.data.sources import default_cache_dir
     from autotune.engine.output._kept_models import may_win, save_model
     from autotune.engine.setup._prepare import prepare, trial_setup
     from autotune.engine.step._step import Step, started_params
@@ -179,7 +180,12 @@ def _serve(job: WorkerJob, connection: Connection, gate: Connection | None) -> s
         strategy = _start_devices(job)
     devices = job.devices.trial_devices()
     prepared = prepare(
-        spec, seed=job.seed, sampler_seed=job.sampler_seed, devices=devices, parallel=True
+        spec,
+        seed=job.seed,
+        sampler_seed=job.sampler_seed,
+        devices=devices,
+        parallel=True,
+        data_cache=default_cache_dir(job.directory.parent),
     )
     study = optuna.load_study(
         study_name=job.study, storage=storage, sampler=prepared.sampler, pruner=prepared.pruner

@@ -1,0 +1,391 @@
+"""Reading a listed source: split by index, then the rows a run uses read once, into memory or
+into one disk cache that every trial and worker process of the machine maps.
+
+The cache pass runs before the first trial (the run's parent process prepares the data before
+any worker starts). It holds an exclusive lock while it writes into a temporary folder and
+renames the folder into place when complete, so a killed pass leaves no half cache and a
+second process waits and then maps the finished one. Its name hashes what changes it: the
+source's files with their sizes and modification times (or the array file), the example shape,
+the rows of each split and ``on_bad_file``. Examples are cached as stored (uint8 for images);
+normalization happens in the pipeline's map, so one cache serves every normalization.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from autotune.data._dataset import Dataset
+from autotune.data._errors import DataError
+from autotune.data._examples import aligned_empty
+from autotune.data._labels import value_range_of
+from autotune.data._normalize import moments
+from autotune.data._split import TEST_FRACTION, TEST_SEED, draw, split_rows, subsample
+from autotune.data.sources._listing import Listing, Part
+
+if TYPE_CHECKING:
+    from autotune.spec import DataSpec
+
+_logger = logging.getLogger(__name__)
+
+STREAM_ABOVE_BYTES = 1 << 30
+"""``stream: auto`` reads through the disk cache when the rows a run uses take more (1 GiB)."""
+DISK_MARGIN_BYTES = 1 << 30
+"""Free disk the cache always leaves."""
+FORMAT = 1
+PARTS = ("train", "validation", "test")
+
+Rows = dict[str, tuple[Part, np.ndarray]]
+
+
+def default_cache_dir(results_dir: Path) -> Path:
+    """Where a run's streamed data is cached unless ``data.cache_dir`` says otherwise."""
+    return results_dir / ".cache" / "data"
+
+
+def read_listing(
+    listing: Listing, spec: DataSpec, *, seed: int, cache_root: Path | None
+) -> Dataset:
+    """The Dataset of a listed source: split by index with ``seed``, then read.
+
+    ``spec.stream`` (or, with ``auto``, the size of the rows used) decides whether the rows are
+    read into memory or into the disk cache under ``spec.cache_dir`` (else ``cache_root``) and
+    memory-mapped from there.
+
+    Raises:
+        DataError: a size does not fit the source, a file cannot be read (unless
+            ``on_bad_file: skip``), or the cache cannot be written.
+    """
+    rows = _split(listing, spec, seed)
+    used = sum(len(r) for _, r in rows.values())
+    needed = used * listing.example_bytes
+    stream = spec.stream if isinstance(spec.stream, bool) else needed > STREAM_ABOVE_BYTES
+    root = Path(spec.cache_dir).expanduser() if spec.cache_dir else cache_root
+    if stream and root is None:
+        root = default_cache_dir(Path("results"))
+    if stream:
+        assert root is not None
+        read = _cached(listing, rows, spec, root, needed)
+    else:
+        read = _in_memory(listing, rows, spec)
+    x, y, manifest = read
+    value_range = listing.value_range or tuple(manifest["value_range"])
+    source: dict[str, Any] = {
+        "kind": listing.kind,
+        "stream": stream,
+        "examples": {part: len(y[part]) for part in y},
+        "skipped_files": manifest["skipped_count"],
+    }
+    if stream:
+        source["cache"] = manifest["folder"]
+    if manifest["skipped_count"]:
+        _logger.warning(
+            "left out %d files that cannot be read (data.on_bad_file: skip), first: %s",
+            manifest["skipped_count"],
+            manifest["skipped"][0],
+        )
+    mean_std = manifest.get("moments")
+    dataset = Dataset(
+        name=listing.name,
+        x_train=x["train"],
+        y_train=y["train"],
+        x_val=x["validation"],
+        y_val=y["validation"],
+        x_test=x.get("test"),
+        y_test=y.get("test"),
+        num_classes=len(listing.class_names),
+        class_names=listing.class_names,
+        image=listing.image,
+        value_range=(float(value_range[0]), float(value_range[1])),
+        moments=None
+        if mean_std is None
+        else (np.asarray(mean_std[0], np.float64), np.asarray(mean_std[1], np.float64)),
+        source=source,
+    )
+    _logger.info("%r (seed %d, %s)", dataset, seed, "streamed from disk" if stream else "in memory")
+    return dataset
+
+
+def _split(listing: Listing, spec: DataSpec, seed: int) -> Rows:
+    """Each part's rows: test held out (fixed) or given, validation drawn with the seed or
+    given, ``train_size`` drawn from the rest."""
+    part = listing.train
+    labels = part.labels
+    rest = np.arange(len(part))
+    rows: Rows = {}
+    if spec.test:
+        if listing.test is not None:
+            rows["test"] = (listing.test, np.arange(len(listing.test)))
+        else:
+            test, rest = draw(labels, max(1, round(TEST_FRACTION * len(labels))), TEST_SEED)
+            rows["test"] = (part, test)
+    if listing.validation is None:
+        train, val = split_rows(labels[rest], spec, seed=seed, name=listing.name)
+        rows["train"], rows["validation"] = (part, rest[train]), (part, rest[val])
+    else:
+        given = listing.validation
+        state = np.random.RandomState(seed % 2**32)
+        val = np.arange(len(given))
+        if spec.validation_size is not None and spec.validation_size < len(given):
+            val, _ = draw(given.labels, spec.validation_size, state)
+        rows["validation"] = (given, val)
+        rows["train"] = (
+            part,
+            subsample(labels, rest, spec.train_size, state, name=listing.name, after=0),
+        )
+    return {name: rows[name] for name in PARTS if name in rows}
+
+
+def _read_part(
+    listing: Listing,
+    name: str,
+    part: Part,
+    rows: np.ndarray,
+    out: np.ndarray,
+    spec: DataSpec,
+    progress: Callable[[int], None],
+) -> tuple[np.ndarray, list[str]]:
+    """Read ``rows`` into ``out``; returns the kept labels and the files left out.
+
+    Rows that cannot be read stop the run (``on_bad_file: error``) or are left out, the rows
+    after them moved up so that ``out[:len(kept)]`` holds the kept ones in order.
+    """
+    bad = part.fill(rows, out, progress)
+    labels = part.labels[rows]
+    if len(bad) == 0:
+        return labels, []
+    if spec.on_bad_file == "error":
+        raise DataError(
+            f"{part.why_bad(int(rows[bad[0]]))}; {len(bad)} of the {len(rows)} {name} files "
+            "cannot be read: remove them, or set data.on_bad_file: skip to leave them out",
+            key=("data", "path"),
+        )
+    keep = np.delete(np.arange(len(rows)), bad)
+    if len(keep) == 0:
+        raise DataError(
+            f"data.path: none of the {len(rows)} {name} files of {listing.name} can be read; "
+            f"the first: {part.why_bad(int(rows[0]))}",
+            key=("data", "path"),
+        )
+    step = max(1, (64 << 20) // max(1, listing.example_bytes))
+    for start in range(0, len(keep), step):  # forwards: a kept row never moves down
+        out[start : start + step] = out[keep[start : start + step]]
+    return labels[keep], [part.where(int(rows[i])) for i in bad]
+
+
+def _in_memory(
+    listing: Listing, rows: Rows, spec: DataSpec
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, Any]]:
+    x: dict[str, np.ndarray] = {}
+    y: dict[str, np.ndarray] = {}
+    skipped: list[str] = []
+    for name, (part, picked) in rows.items():
+        out = aligned_empty((len(picked), *listing.shape), listing.dtype)
+        labels, bad = _read_part(listing, name, part, picked, out, spec, lambda n: None)
+        x[name], y[name] = out[: len(labels)], labels
+        skipped += bad
+    manifest: dict[str, Any] = {"skipped_count": len(skipped), "skipped": skipped[:20]}
+    if listing.value_range is None:
+        manifest["value_range"] = value_range_of(np.asarray(x["train"]))
+    return x, y, manifest
+
+
+def _cached(
+    listing: Listing, rows: Rows, spec: DataSpec, root: Path, needed: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, Any]]:
+    key = _key(listing, rows, spec)
+    folder = root / f"{listing.kind}-{_safe(listing.name)}-{key[:16]}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        lock = open(root / f"{folder.name}.lock", "a+")  # noqa: SIM115 (held while building)
+    except OSError as err:
+        raise DataError(
+            f"data.cache_dir: cannot write the data cache in {root} ({err.strerror or err}); "
+            "set data.cache_dir to a writable folder on a local disk",
+            key=("data", "cache_dir"),
+        ) from None
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second process waits for the first's pass
+        if not (folder / "manifest.json").is_file():
+            _check_room(root, needed, spec)
+            _build(listing, rows, spec, folder)
+        else:
+            _logger.info("data cache: %s (made earlier)", folder)
+        return _open(listing, folder)
+
+
+def _build(listing: Listing, rows: Rows, spec: DataSpec, folder: Path) -> None:
+    for stale in folder.parent.glob(f"{folder.name}.tmp-*"):  # a killed pass's (we hold the lock)
+        shutil.rmtree(stale, ignore_errors=True)
+    building = folder.parent / f"{folder.name}.tmp-{os.getpid()}"
+    building.mkdir()
+    total = sum(len(r) for _, r in rows.values())
+    counter = _Progress(total, folder)
+    try:
+        skipped: list[str] = []
+        counts: dict[str, int] = {}
+        for name, (part, picked) in rows.items():
+            shape = (len(picked), *listing.shape)
+            out = np.lib.format.open_memmap(
+                building / f"{name}.x.npy", mode="w+", dtype=listing.dtype, shape=shape
+            )
+            labels, bad = _read_part(listing, name, part, picked, out, spec, counter)
+            out.flush()
+            del out
+            if bad:
+                _truncate(building / f"{name}.x.npy", len(labels), listing)
+            np.save(building / f"{name}.y.npy", labels)
+            counts[name] = len(labels)
+            skipped += bad
+        train = np.load(building / "train.x.npy", mmap_mode="r")
+        mean, std = moments(train, per_channel=listing.image)
+        manifest = {
+            "format": FORMAT,
+            "shape": list(listing.shape),
+            "dtype": listing.dtype.str,
+            "counts": counts,
+            "skipped_count": len(skipped),
+            "skipped": skipped[:20],
+            "moments": [mean.tolist(), std.tolist()],
+            "value_range": list(listing.value_range or _value_range(train)),
+            "seconds": round(counter.seconds, 1),
+        }
+        del train
+        (building / "manifest.json").write_text(json.dumps(manifest))
+        os.rename(building, folder)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    _logger.info("data cache: %d examples in %s (%.0f s)", total, folder, counter.seconds)
+
+
+def _truncate(file: Path, count: int, listing: Listing) -> None:
+    """Rewrite the header of ``file`` for its first ``count`` rows and cut the rest off."""
+    array = np.load(file, mmap_mode="r")
+    offset = array.offset
+    del array
+    header = {
+        "descr": listing.dtype.str,
+        "fortran_order": False,
+        "shape": (count, *listing.shape),
+    }
+    with open(file, "r+b") as handle:
+        np.lib.format.write_array_header_1_0(handle, header)
+        if handle.tell() != offset:  # the header grew or shrank: cannot happen for fewer rows
+            raise DataError(
+                f"{file}: could not rewrite the cache header", key=("data", "cache_dir")
+            )
+        handle.truncate(offset + count * listing.example_bytes)
+
+
+def _value_range(train: np.ndarray) -> tuple[float, float]:
+    low, high = np.inf, -np.inf
+    step = max(1, (64 << 20) // max(1, train[0].nbytes))
+    for start in range(0, len(train), step):
+        chunk = np.asarray(train[start : start + step])
+        if chunk.dtype.kind == "f" and not np.isfinite(chunk).all():
+            raise DataError(
+                "data.path: some feature values are NaN or infinite", key=("data", "path")
+            )
+        low, high = min(low, float(chunk.min())), max(high, float(chunk.max()))
+    return (low, high) if high > low else (low, low + 1.0)
+
+
+def _open(
+    listing: Listing, folder: Path
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, Any]]:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        x = {name: np.load(folder / f"{name}.x.npy", mmap_mode="r") for name in manifest["counts"]}
+        y = {name: np.load(folder / f"{name}.y.npy") for name in manifest["counts"]}
+    except (OSError, ValueError, KeyError) as err:
+        raise DataError(
+            f"data.cache_dir: the data cache {folder} is damaged ({err}); remove that folder "
+            "and run again",
+            key=("data", "cache_dir"),
+        ) from None
+    for name, count in manifest["counts"].items():
+        if x[name].shape != (count, *listing.shape) or len(y[name]) != count:
+            raise DataError(
+                f"data.cache_dir: the data cache {folder} does not match its manifest; remove "
+                "that folder and run again",
+                key=("data", "cache_dir"),
+            )
+    manifest["folder"] = str(folder)
+    return x, y, manifest
+
+
+def _check_room(root: Path, needed: int, spec: DataSpec) -> None:
+    if spec.cache_max_gb is not None and needed > spec.cache_max_gb * 1e9:
+        raise DataError(
+            f"data.cache_max_gb: the data cache needs {needed / 1e9:.2f} GB, over the "
+            f"{spec.cache_max_gb:g} GB allowed; raise it, lower data.train_size or "
+            "data.image_size, or set data.stream: false",
+            key=("data", "cache_max_gb"),
+        )
+    free = shutil.disk_usage(root).free
+    if needed > free - DISK_MARGIN_BYTES:
+        raise DataError(
+            f"data.cache_dir: the data cache needs {needed / 1e9:.2f} GB but {root} has "
+            f"{free / 1e9:.2f} GB free (autotune leaves {DISK_MARGIN_BYTES / 1e9:.0f} GB); set "
+            "data.cache_dir to a disk with room, or lower data.train_size or data.image_size",
+            key=("data", "cache_dir"),
+        )
+
+
+def _key(listing: Listing, rows: Rows, spec: DataSpec) -> str:
+    digest = hashlib.sha256()
+    head = {
+        "format": FORMAT,
+        "kind": listing.kind,
+        "shape": list(listing.shape),
+        "dtype": listing.dtype.str,
+        "classes": list(listing.class_names),
+        "on_bad_file": spec.on_bad_file,
+    }
+    digest.update(json.dumps(head, sort_keys=True).encode())
+    for name, (part, picked) in rows.items():
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(picked, dtype=np.int64).tobytes())
+        digest.update(json.dumps(part.identity(picked)).encode())
+    return digest.hexdigest()
+
+
+def _safe(name: str) -> str:
+    kept = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:40].lstrip(".")
+    return kept or "data"
+
+
+class _Progress:
+    """Logs the cache pass's progress every few seconds."""
+
+    def __init__(self, total: int, folder: Path) -> None:
+        self.total, self.folder, self.done = total, folder, 0
+        self.started = self.last = time.perf_counter()
+
+    def __call__(self, count: int) -> None:
+        self.done += count
+        now = time.perf_counter()
+        if now - self.last >= 5.0 or self.done == self.total:
+            self.last = now
+            _logger.info(
+                "data cache: %d of %d examples (%.0f%%), %.0f s",
+                self.done,
+                self.total,
+                100.0 * self.done / max(1, self.total),
+                now - self.started,
+            )
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
