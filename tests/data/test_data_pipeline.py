@@ -169,7 +169,8 @@ def test_thirty_pipelines_do_not_grow_memory(make_config: MakeConfig) -> None:
     the data every trial), alternating normalizations, with augmentation on.
 
     The bound: a trial that leaked its pipeline or its data set would keep at least the
-    training split (2400 x 784 B = 1.9 MB, 7.5 MB as float32); 25 such trials leak >= 47 MB. 40 MB leaves room for allocator noise (measured: < 5 MB).
+    training split (2400 x 784 B = 1.9 MB, 7.5 MB as float32); 25 such trials leak >= 47 MB.
+    40 MB leaves room for allocator noise (measured: < 5 MB).
     """
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, size=(3000, 28, 28, 1), dtype=np.uint8)

@@ -12,6 +12,7 @@ normalization happens in the pipeline's map, so one cache serves every normaliza
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -179,7 +180,8 @@ def _read_part(
         )
     step = max(1, (64 << 20) // max(1, listing.example_bytes))
     for start in range(0, len(keep), step):  # forwards: a kept row never moves down
-        out[start : start + step] = out[keep[start : start + step]]
+        chunk = keep[start : start + step]
+        out[start : start + len(chunk)] = out[chunk]
     return labels[keep], [part.where(int(rows[i])) for i in bad]
 
 
@@ -205,10 +207,13 @@ def _cached(
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, Any]]:
     key = _key(listing, rows, spec)
     folder = root / f"{listing.kind}-{_safe(listing.name)}-{key[:16]}"
+    made = [p for p in (root, *root.parents) if not p.exists()]
+    lock_file = root / f"{folder.name}.lock"
     try:
         root.mkdir(parents=True, exist_ok=True)
-        lock = open(root / f"{folder.name}.lock", "a+")  # noqa: SIM115 (held while building)
+        lock = open(lock_file, "a+")  # noqa: SIM115 (held while building)
     except OSError as err:
+        _remove_made(made)
         raise DataError(
             f"data.cache_dir: cannot write the data cache in {root} ({err.strerror or err}); "
             "set data.cache_dir to a writable folder on a local disk",
@@ -217,11 +222,24 @@ def _cached(
     with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a second process waits for the first's pass
         if not (folder / "manifest.json").is_file():
-            _check_room(root, needed, spec)
-            _build(listing, rows, spec, folder)
+            try:
+                _check_room(root, needed, spec)
+                _build(listing, rows, spec, folder)
+            except BaseException:
+                if made:  # the run made the cache's folders: leave nothing behind
+                    lock_file.unlink(missing_ok=True)
+                    _remove_made(made)
+                raise
         else:
             _logger.info("data cache: %s (made earlier)", folder)
         return _open(listing, folder)
+
+
+def _remove_made(made: list[Path]) -> None:
+    """Remove the folders in ``made`` (deepest first) that are empty."""
+    for path in made:
+        with contextlib.suppress(OSError):
+            path.rmdir()
 
 
 def _build(listing: Listing, rows: Rows, spec: DataSpec, folder: Path) -> None:
@@ -262,7 +280,12 @@ def _build(listing: Listing, rows: Rows, spec: DataSpec, folder: Path) -> None:
         }
         del train
         (building / "manifest.json").write_text(json.dumps(manifest))
-        os.rename(building, folder)
+        try:
+            os.rename(building, folder)
+        except OSError:
+            if not (folder / "manifest.json").is_file():
+                raise
+            shutil.rmtree(building, ignore_errors=True)  # another machine's pass finished first
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
