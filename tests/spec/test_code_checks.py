@@ -196,7 +196,12 @@ def test_run_refuses_os_system_as_validate_does_before_any_trial(
     [
         ("csv, target: label", "a csv file"),
         ("npz", "an .npz file"),
-        ("image_dir", "a folder with one sub-folder of images per class"),
+        (
+            "image_dir",
+            "a folder with one sub-folder of images per class (or train/ and val/ folders of "
+            "them)",
+        ),
+        ("npy", "a folder holding x_train.npy and y_train.npy (or x.npy and y.npy)"),
         ("fashion_mnist", "a folder holding the Fashion-MNIST IDX files"),
         ("mnist", "keras' mnist.npz, or a folder holding it or the MNIST IDX files"),
         ("cifar10", "a cifar-10-batches-py folder, or a folder holding one"),
