@@ -19,6 +19,10 @@ SPEC_ATTR = "autotune:spec"
 SPACE_ATTR = "autotune:space"
 """The study user attribute holding the search space a study was created with."""
 
+DATA_ATTR = "autotune:data"
+"""The study user attribute saying how the last run read its data (``stream``, the cache folder,
+examples per split, files left out)."""
+
 TEST_ATTR = "autotune:test"
 """The study user attribute holding the top trial's test accuracy (``{trial, accuracy}``)."""
 

@@ -195,7 +195,7 @@ def _run(args: argparse.Namespace) -> int:
     console.print(f"autotune: {args.command}: [bold]{args.file}[/bold]")
     total = args.trials or spec.search.trials
     budget = args.budget if args.budget is not None else spec.search.budget
-    with Progress(console, total=total, budget=budget) as progress:
+    with _data_lines(), Progress(console, total=total, budget=budget) as progress:
         report = run(spec, options, on_event=progress)
     if options.worker:
         console.print(
@@ -207,6 +207,31 @@ def _run(args: argparse.Namespace) -> int:
     else:
         _print_summary(report)
     return EXIT_INTERRUPTED if report.interrupted else EXIT_OK
+
+
+class _DataLines(logging.Handler):
+    """Prints what the data loaders say at INFO and above (the split, the path taken, the cache
+    pass's progress) as ``data: ...`` lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        console.print(f"data: {record.getMessage()}", markup=False, soft_wrap=True)
+
+
+@contextmanager
+def _data_lines() -> Iterator[None]:
+    """While a run runs, the data loaders' lines go to the terminal (and not twice)."""
+    logger = logging.getLogger("autotune.data")
+    handler = _DataLines(logging.INFO)
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def _quiet_libraries() -> None:

@@ -91,7 +91,7 @@ def split(loaded: Loaded, spec: DataSpec, *, seed: int) -> Dataset:
         image=loaded.image,
         value_range=loaded.value_range,
     )
-    _logger.info("%r (seed %d)", dataset, seed)
+    _logger.info("%r (seed %d, in memory)", dataset, seed)
     return dataset
 
 

@@ -198,8 +198,7 @@ def test_run_refuses_os_system_as_validate_does_before_any_trial(
         ("npz", "an .npz file"),
         (
             "image_dir",
-            "a folder with one sub-folder of images per class (or train/ and val/ folders of "
-            "them)",
+            "a folder with one sub-folder of images per class (or train/ and val/ folders of them)",
         ),
         ("npy", "a folder holding x_train.npy and y_train.npy (or x.npy and y.npy)"),
         ("fashion_mnist", "a folder holding the Fashion-MNIST IDX files"),

@@ -113,7 +113,12 @@ def read_listing(
         else (np.asarray(mean_std[0], np.float64), np.asarray(mean_std[1], np.float64)),
         source=source,
     )
-    _logger.info("%r (seed %d, %s)", dataset, seed, "streamed from disk" if stream else "in memory")
+    _logger.info(
+        "%r (seed %d, %s)",
+        dataset,
+        seed,
+        f"streamed from the cache {source['cache']}" if stream else "in memory",
+    )
     return dataset
 
 

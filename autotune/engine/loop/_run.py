@@ -196,6 +196,7 @@ def run(
             pruner=prepared.pruner,
             spec_document=document,
             objectives=prepared.objectives,
+            data_source=None if dataset is None else dataset.source,
         )
     directory.mkdir(parents=True, exist_ok=True)
     # On a database server, heartbeats find dead workers of any machine (and retry their trials)

@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,7 +14,7 @@ import optuna
 import psutil
 
 from autotune._private._optuna import trial_id
-from autotune._stored import SPACE_ATTR, SPEC_ATTR, STUDY_FILE, sqlite_path, sqlite_url
+from autotune._stored import DATA_ATTR, SPACE_ATTR, SPEC_ATTR, STUDY_FILE, sqlite_path, sqlite_url
 from autotune.engine.storages._local import storage_for
 from autotune.space import Space
 from autotune.spec import RunSpec, SpecError, pruner_class, sampler_class
@@ -167,12 +167,15 @@ def open_study(
     pruner: optuna.pruners.BasePruner,
     spec_document: dict[str, Any],
     objectives: Sequence[tuple[str, str]] | None = None,
+    data_source: Mapping[str, Any] | None = None,
 ) -> tuple[optuna.Study, bool]:
     """Create the study, or load it when it exists and was made with the same space, data,
     model and epochs.
 
     ``objectives`` (``(metric name, "maximize" or "minimize")`` pairs) replaces the directions
     and metric names the run file's objective implies (the Python API's custom objectives).
+    ``data_source`` (how this run read its data: in memory or streamed, the cache, files left
+    out) is recorded on the study as ``autotune:data``.
 
     Returns:
         The study and whether it was resumed.
@@ -202,6 +205,8 @@ def open_study(
             metric_names(spec) if objectives is None else [n for n, _ in objectives]
         )
     study.set_user_attr(SPEC_ATTR, spec_document)
+    if data_source:
+        study.set_user_attr(DATA_ATTR, dict(data_source))
     if not study.user_attrs.get(STARTED_ATTR):
         for params in first_trials(spec, space):
             study.enqueue_trial(params)
@@ -262,6 +267,8 @@ def _check_compatible(
     before_doc = study.user_attrs.get(SPEC_ATTR) or {}
     for key in (("data",), ("model",), ("train", "epochs")):
         old, new = _lookup(before_doc, key), _lookup(document, key)
+        if key == ("data",):
+            old, new = _what_is_read(old), _what_is_read(new)
         if old is not None and old != new:
             raise SpecError.at(
                 spec,
@@ -278,6 +285,19 @@ def _check_compatible(
             received=spec.search.objective,
             hint="use --study NEW_NAME for a new study",
         )
+
+
+HOW_DATA_IS_READ = frozenset({"stream", "cache_dir", "cache_max_gb"})
+"""``data:`` keys that change how the examples are read, not which: a study resumes across them."""
+
+
+def _what_is_read(data: Any) -> Any:
+    """A ``data:`` document without ``HOW_DATA_IS_READ``, with keys added since a study was made
+    at their defaults (so studies made before them resume)."""
+    if not isinstance(data, dict):
+        return data
+    kept = {k: v for k, v in data.items() if k not in HOW_DATA_IS_READ}
+    return {"on_bad_file": "error", **kept}
 
 
 def _lookup(document: dict[str, Any], key: tuple[str, ...]) -> Any:
