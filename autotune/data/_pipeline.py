@@ -23,7 +23,7 @@ import tensorflow as tf
 from autotune.data._augment import enabled_ops, make_augment
 from autotune.data._augment_layer import AugmentLayer
 from autotune.data._dataset import Dataset
-from autotune.data._examples import Examples, examples
+from autotune.data._examples import Examples, examples, on_disk
 from autotune.data._normalize import Normalizer, make_normalizer
 
 if TYPE_CHECKING:
@@ -103,7 +103,8 @@ def make_datasets(dataset: Dataset, config: TrialConfig, *, seed: int) -> TrialD
     Reads ``normalization``, ``batch_size``, ``augment_strength`` and the augmentation ops
     ``flip``, ``rotate``, ``zoom``, ``translate``, ``contrast``, ``noise`` from ``config``, and
     the pipeline's speed knobs (catalogue defaults when absent): ``cache`` (keep the validation
-    batches, normalized, in memory when they take at most ``MAX_CACHED_VALIDATION_BYTES``),
+    batches, normalized, in memory: for a data set held in memory, up to
+    ``MAX_CACHED_VALIDATION_BYTES``),
     ``prefetch`` (batches, -1 for tf.data.AUTOTUNE, 0 for none), ``parallel_map`` (read,
     normalize and augment batches in parallel map calls) and ``augment_on`` (``host``: a
     tf.data map; ``model``: ``model_augment`` makes a layer for the model instead).
@@ -133,12 +134,7 @@ def make_datasets(dataset: Dataset, config: TrialConfig, *, seed: int) -> TrialD
     normalizer = held.normalizer(config["normalization"])
     parallel = {"num_parallel_calls": tf.data.AUTOTUNE} if knobs.parallel_map else {}
     count = len(held.train)
-    train = (
-        tf.data.Dataset.range(count)
-        .shuffle(count, seed=seed % 2**31, reshuffle_each_iteration=True)
-        .batch(batch_size)
-        .map(_loader(held.train, normalizer), **parallel)
-    )
+    train = _shuffled(count, batch_size, seed).map(_loader(held.train, normalizer), **parallel)
     model_augment: Callable[[], keras.layers.Layer] | None = None
     strength = float(config.get("augment_strength", 0.1))
     if ops and knobs.augment_on == "model":
@@ -154,7 +150,7 @@ def make_datasets(dataset: Dataset, config: TrialConfig, *, seed: int) -> TrialD
             lambda batch, key: augment(batch[0], batch[1], key), **parallel
         )
     validation = _in_order(held.validation, normalizer, eval_batch_size(batch_size), parallel)
-    if knobs.cache and _float_bytes(held.validation) <= MAX_CACHED_VALIDATION_BYTES:
+    if knobs.cache and _cacheable(held.validation):
         validation = validation.cache()
     if knobs.prefetch != 0:
         train = train.prefetch(knobs.prefetch)
@@ -166,6 +162,24 @@ def make_datasets(dataset: Dataset, config: TrialConfig, *, seed: int) -> TrialD
         steps_per_epoch=math.ceil(count / batch_size),
         model_augment=model_augment,
     )
+
+
+def _shuffled(count: int, batch_size: int, seed: int) -> tf.data.Dataset:
+    """Batches of example indices in a new order each epoch (each pass over the dataset).
+
+    One int64 permutation per epoch (8 bytes an example), drawn from the seed and the epoch:
+    a shuffle buffer of ``count`` indices would hold a tensor per index, hundreds of bytes
+    each.
+    """
+    epoch_seeds = tf.data.Dataset.random(seed=seed % 2**31, rerandomize_each_iteration=True)
+
+    def epoch(key: tf.Tensor) -> tf.data.Dataset:
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(count, dtype=tf.int64), seed=tf.stack([key, tf.constant(0, tf.int64)])
+        )
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+    return epoch_seeds.take(1).flat_map(epoch)
 
 
 def _loader(
@@ -194,8 +208,12 @@ def _in_order(
     )
 
 
-def _float_bytes(split: Examples) -> int:
-    return len(split) * int(np.prod(split.x.shape[1:], dtype=np.int64)) * 4
+def _cacheable(split: Examples) -> bool:
+    """Whether ``cache: true`` keeps ``split``'s normalized batches: a split held in memory
+    whose float32 copy takes at most ``MAX_CACHED_VALIDATION_BYTES`` (a streamed one is read
+    from its disk cache each time, so memory stays flat in the data's size)."""
+    floats = len(split) * int(np.prod(split.x.shape[1:], dtype=np.int64)) * 4
+    return not on_disk(split.x) and floats <= MAX_CACHED_VALIDATION_BYTES
 
 
 @dataclass(frozen=True)

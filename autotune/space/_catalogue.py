@@ -181,7 +181,11 @@ CATALOGUE: dict[str, Entry] = {
         auto=True,
         help="batches per call into the compiled train step (auto: 16 on one device)",
     ),
-    "cache": Entry("bool", True, help="keep the validation batches, normalized, in memory"),
+    "cache": Entry(
+        "bool",
+        True,
+        help="keep in-memory data's validation batches, normalized, in memory",
+    ),
     "prefetch": Entry(
         "int", -1, low=-1, high=4096, help="batches prefetched: -1 tf.data.AUTOTUNE, 0 none"
     ),
