@@ -1,11 +1,12 @@
 """Memory of ``autotune run`` as the data grows: peak RSS and peak anonymous memory per run.
 
 One trial of a tiny CNN (depth 1, width 8, batch 256), one epoch, on N RGB 64x64 uint8 images
-in the form asked (``npz``: one archive; ``npy``: ``x.npy`` + ``y.npy``, memory-mapped when
-streamed; ``image_dir``: a folder of PNGs per class). The images are Fashion-MNIST's, tiled to
-RGB 64x64 (random pixels where Fashion-MNIST is not installed), so that an image folder
-compresses like real photos rather than noise. Each size is built, run, and removed before the
-next (the disk holds one form at a time).
+in the form asked (``npz``: one archive; ``npy``: a folder of ``x.npy`` + ``y.npy``,
+memory-mapped when streamed; ``image_dir``: a folder of JPEGs per class). The images are
+Fashion-MNIST's, scaled to 64x64 and tinted per channel (random pixels where Fashion-MNIST is
+not installed), so that a JPEG folder compresses like photos rather than noise. Each size is
+built, run, and removed before the next (the disk holds one form at a time); a streamed run's
+disk cache is under the run's results folder and goes with it.
 
 The whole process tree of ``autotune run`` is sampled every 0.1 s from ``/proc``: peak RSS (what
 ``/usr/bin/time -v`` calls maximum resident set size, summed over the tree at each sample) and
@@ -37,21 +38,18 @@ NAME = "data_memory"
 SIDE = 64
 
 
-def _images(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` RGB 64x64 uint8 images and labels 0..9, from Fashion-MNIST when installed."""
+CHUNK = 10_000
+
+
+def _images(start: int, count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Images ``start .. start+count`` of the benchmark's data: RGB 64x64 uint8 and labels 0..9,
+    from Fashion-MNIST when installed (the same for a given index whatever the chunking)."""
     base, labels = _fashion()
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(base), size=count)
-    small = base[picks]  # (count, 28, 28)
-    # 28 -> 64: nearest-neighbour upscale, a per-image tint per channel
-    rows = (np.arange(SIDE) * 28) // SIDE
-    big = small[:, rows][:, :, rows]
-    tint = rng.uniform(0.6, 1.0, size=(count, 1, 1, 3)).astype(np.float32)
-    out = np.empty((count, SIDE, SIDE, 3), dtype=np.uint8)
-    for start in range(0, count, 10_000):
-        end = start + 10_000
-        out[start:end] = (big[start:end, :, :, None] * tint[start:end]).astype(np.uint8)
-    return out, labels[picks]
+    picks = np.random.default_rng([seed, start]).integers(0, len(base), size=count)
+    tint = np.random.default_rng([seed, start, 1]).uniform(0.6, 1.0, size=(count, 1, 1, 3))
+    rows = (np.arange(SIDE) * 28) // SIDE  # 28 -> 64, nearest neighbour
+    big = base[picks][:, rows][:, :, rows]
+    return (big[..., None] * tint.astype(np.float32)).astype(np.uint8), labels[picks]
 
 
 def _fashion() -> tuple[np.ndarray, np.ndarray]:
@@ -68,29 +66,43 @@ def _fashion() -> tuple[np.ndarray, np.ndarray]:
 
 
 def build(form: str, count: int, where: Path) -> Path:
-    """Write ``count`` images as ``form`` under ``where``; returns the run file's data path."""
-    x, y = _images(count)
-    if form == "npz":
+    """Write ``count`` images as ``form`` under ``where``, 10,000 at a time; returns the run
+    file's data path."""
+    chunks = [(start, min(CHUNK, count - start)) for start in range(0, count, CHUNK)]
+    if form == "npz":  # an npz is written whole: its arrays are in memory once here
+        parts = [_images(start, n) for start, n in chunks]
         path = where / "images.npz"
-        np.savez(path, x=x, y=y)
+        np.savez(
+            path, x=np.concatenate([p[0] for p in parts]), y=np.concatenate([p[1] for p in parts])
+        )
         return path
     if form == "npy":
-        np.save(where / "x.npy", x)
-        np.save(where / "y.npy", y)
-        return where / "x.npy"
+        folder = where / "arrays"
+        folder.mkdir()
+        x = np.lib.format.open_memmap(folder / "x.npy", "w+", np.uint8, (count, SIDE, SIDE, 3))
+        y = np.empty(count, np.int32)
+        for start, n in chunks:
+            x[start : start + n], y[start : start + n] = _images(start, n)
+        x.flush()
+        del x
+        np.save(folder / "y.npy", y)
+        return folder
     if form == "image_dir":
         from PIL import Image
 
         root = where / "images"
         for c in range(10):
             (root / f"class_{c}").mkdir(parents=True)
-        for i in range(count):
-            Image.fromarray(x[i]).save(root / f"class_{y[i]}" / f"{i:07d}.png")
+        for start, n in chunks:
+            x, y = _images(start, n)
+            for i in range(n):
+                path = root / f"class_{y[i]}" / f"{start + i:07d}.jpg"
+                Image.fromarray(x[i]).save(path, quality=90)
         return root
     raise ValueError(f"unknown form {form!r}")
 
 
-def run_file(form: str, path: Path, stream: str | None) -> str:
+def run_file(form: str, path: Path, stream: str | None, trials: int = 1) -> str:
     dataset = {"npz": "npz", "npy": "npy", "image_dir": "image_dir"}[form]
     lines = [
         "study: data_memory",
@@ -109,20 +121,21 @@ def run_file(form: str, path: Path, stream: str | None) -> str:
         "train:",
         "  epochs: 1",
         "search:",
-        "  trials: 1",
+        f"  trials: {trials}",
     ]
     return "\n".join(lines) + "\n"
 
 
-def _tree_sample(pid: int) -> tuple[int, int]:
-    """(RSS, RssAnon) in bytes, summed over ``pid`` and its descendants."""
+def _tree_sample(pid: int) -> tuple[int, int, int]:
+    """(RSS, RssAnon) in bytes, summed over ``pid`` and its descendants, and the largest
+    RssAnon of one of them."""
     import psutil
 
     try:
         procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0, 0
-    rss = anon = 0
+        return 0, 0, 0
+    rss = anon = largest = 0
     for proc in procs:
         try:
             status = Path(f"/proc/{proc.pid}/status").read_text()
@@ -132,8 +145,10 @@ def _tree_sample(pid: int) -> tuple[int, int]:
             if line.startswith("VmRSS:"):
                 rss += int(line.split()[1]) * 1024
             elif line.startswith("RssAnon:"):
-                anon += int(line.split()[1]) * 1024
-    return rss, anon
+                own = int(line.split()[1]) * 1024
+                anon += own
+                largest = max(largest, own)
+    return rss, anon, largest
 
 
 def measure(run_yaml: Path, workers: int) -> dict[str, Any]:
@@ -153,12 +168,12 @@ def measure(run_yaml: Path, workers: int) -> dict[str, Any]:
     proc = subprocess.Popen(
         command, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    peak = {"rss": 0, "anon": 0}
+    peak = {"rss": 0, "anon": 0, "process": 0}
 
     def sample() -> None:
         while proc.poll() is None:
-            rss, anon = _tree_sample(proc.pid)
-            peak["rss"], peak["anon"] = max(peak["rss"], rss), max(peak["anon"], anon)
+            for name, value in zip(peak, _tree_sample(proc.pid), strict=True):
+                peak[name] = max(peak[name], value)
             time.sleep(0.1)
 
     thread = threading.Thread(target=sample, daemon=True)
@@ -171,6 +186,7 @@ def measure(run_yaml: Path, workers: int) -> dict[str, Any]:
         "seconds": round(time.perf_counter() - began, 1),
         "peak_rss_gb": round(peak["rss"] / 1e9, 2),
         "peak_anon_gb": round(peak["anon"] / 1e9, 2),
+        "peak_anon_process_gb": round(peak["process"] / 1e9, 2),
         "tail": text.strip().splitlines()[-3:],
     }
 
@@ -193,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             path = build(args.form, count, work)
             data_bytes = count * SIDE * SIDE * 3
             run_yaml = work / "run.yaml"
-            run_yaml.write_text(run_file(args.form, path, args.stream))
+            run_yaml.write_text(run_file(args.form, path, args.stream, trials=args.workers))
             result = measure(run_yaml, args.workers)
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -205,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{data_bytes / 1e9:.2f} GB",
                 f"{result['peak_rss_gb']:.2f} GB",
                 f"{result['peak_anon_gb']:.2f} GB",
+                f"{result['peak_anon_process_gb']:.2f} GB",
                 f"{result['peak_rss_gb'] / (data_bytes / 1e9):.1f}x",
                 f"{result['seconds']:.0f} s",
                 str(result["exit"]),
@@ -213,7 +230,16 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result), flush=True)
     print(
         table(
-            ["images", "data (uint8)", "peak RSS", "peak RssAnon", "RSS / data", "time", "exit"],
+            [
+                "images",
+                "data (uint8)",
+                "peak RSS (all)",
+                "peak RssAnon (all)",
+                "peak RssAnon (one process)",
+                "RSS / data",
+                "time",
+                "exit",
+            ],
             rows,
         )
     )
