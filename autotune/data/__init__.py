@@ -1,7 +1,9 @@
 """Data sets and the per-trial tf.data pipeline.
 
-``load_dataset`` reads the run file's ``data:`` section into an in-memory ``Dataset``;
-``make_datasets`` turns it and a trial's config into training and validation pipelines.
+``load_dataset`` reads the run file's ``data:`` section (through ``autotune.data.sources``)
+into a split ``Dataset`` whose examples are in memory or memory-mapped from a disk cache;
+``make_datasets`` turns it and a trial's config into training and validation pipelines that
+read batches by index and normalize them in the map.
 """
 
 from autotune.data._dataset import Dataset

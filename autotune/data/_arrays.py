@@ -16,9 +16,9 @@ import numpy as np
 
 from autotune.data._dataset import Dataset
 from autotune.data._errors import DataError
-from autotune.data._labels import check_features, encode_labels, value_range_of
-from autotune.data._npz import as_examples
 from autotune.data._split import DEFAULT_VALIDATION_SPLIT, draw
+from autotune.data.sources._labels import check_features, encode_labels, value_range_of
+from autotune.data.sources._npz import as_examples
 
 
 @dataclass(frozen=True, eq=False)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autotune.data._builtin import load_digits, load_fashion_mnist, load_mnist
-from autotune.data._cifar import load_cifar10
-from autotune.data._csv import load_csv
 from autotune.data._dataset import Dataset, Loaded
 from autotune.data._errors import DataError
-from autotune.data._npz import load_npz
 from autotune.data._split import split
 from autotune.data.sources import list_image_dir, list_npy, read_listing
+from autotune.data.sources._builtin import load_digits, load_fashion_mnist, load_mnist
+from autotune.data.sources._cifar import load_cifar10
+from autotune.data.sources._csv import load_csv
+from autotune.data.sources._npz import load_npz
 
 if TYPE_CHECKING:
     from autotune.spec import DataSpec

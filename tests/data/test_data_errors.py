@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from autotune.data import DataError, _places, load_dataset
+from autotune.data import DataError, load_dataset
+from autotune.data.sources import _places
 from autotune.spec import DataSpec
 
 

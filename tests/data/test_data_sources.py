@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from autotune.data import _places, load_dataset
+from autotune.data import load_dataset
+from autotune.data.sources import _places
 from autotune.spec import DataSpec
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")

@@ -1,8 +1,10 @@
-"""Data sources read by index: listed without reading their examples, split by row, and read
-into memory or into one disk cache that every trial and worker maps.
+"""Where examples come from: one private module per kind of source, apart from the per-trial
+pipeline.
 
-``list_source`` lists what a run file's ``data:`` names (image folders, ``.npy`` arrays);
-``read_listing`` splits and reads it.
+Built-in data sets (digits, MNIST, Fashion-MNIST, CIFAR-10) and csv files are read whole into
+memory. Image folders and ``.npy`` arrays are listed without reading their examples
+(``list_image_dir``, ``list_npy``), split by row, and only the rows a run uses are read
+(``read_listing``): into memory, or into one disk cache that every trial and worker maps.
 """
 
 from autotune.data.sources._cache import STREAM_ABOVE_BYTES, default_cache_dir, read_listing

@@ -29,9 +29,9 @@ import numpy as np
 from autotune.data._dataset import Dataset
 from autotune.data._errors import DataError
 from autotune.data._examples import aligned_empty
-from autotune.data._labels import value_range_of
 from autotune.data._normalize import moments
 from autotune.data._split import TEST_FRACTION, TEST_SEED, draw, split_rows, subsample
+from autotune.data.sources._labels import value_range_of
 from autotune.data.sources._listing import Listing, Part
 
 if TYPE_CHECKING:

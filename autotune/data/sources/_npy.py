@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from autotune.data._errors import DataError
-from autotune.data._labels import encode_labels
+from autotune.data.sources._labels import encode_labels
 from autotune.data.sources._listing import Listing, Part
 from autotune.spec._paths import data_path_problem
 

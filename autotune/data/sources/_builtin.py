@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from autotune.data import _places
 from autotune.data._dataset import Loaded
 from autotune.data._errors import DataError
-from autotune.data._idx import read_idx_pair
-from autotune.data._npz import read_npz
 from autotune.data._split import hold_out_test
+from autotune.data.sources import _places
+from autotune.data.sources._idx import read_idx_pair
+from autotune.data.sources._npz import read_npz
 from autotune.spec._paths import data_path_problem
 
 _logger = logging.getLogger(__name__)

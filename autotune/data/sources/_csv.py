@@ -10,8 +10,8 @@ import pandas as pd
 
 from autotune.data._dataset import Loaded
 from autotune.data._errors import DataError
-from autotune.data._labels import encode_labels, value_range_of
 from autotune.data._split import hold_out_test
+from autotune.data.sources._labels import encode_labels, value_range_of
 from autotune.spec._paths import data_path_problem
 
 _PATH = ("data", "path")
