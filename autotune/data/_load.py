@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 from autotune.data._dataset import Dataset, Loaded
 from autotune.data._errors import DataError
 from autotune.data._split import split
-from autotune.data.sources import list_image_dir, list_npy, read_listing
+from autotune.data.sources import (
+    Listing,
+    list_image_dir,
+    list_npy,
+    list_npz,
+    read_listing,
+    streamed,
+)
 from autotune.data.sources._builtin import load_digits, load_fashion_mnist, load_mnist
 from autotune.data.sources._cifar import load_cifar10
 from autotune.data.sources._csv import load_csv
@@ -27,7 +34,9 @@ def load_dataset(spec: DataSpec, *, seed: int, cache_root: Path | None = None) -
 
     Image folders and ``.npy`` arrays are listed, split by index and only the rows the run uses
     are read: into memory, or (``data.stream``, or with ``auto`` over 1 GiB) into a disk cache
-    under ``data.cache_dir`` or ``cache_root`` that is memory-mapped by every process.
+    under ``data.cache_dir`` or ``cache_root`` that is memory-mapped by every process. An
+    ``.npz`` is read whole unless it is streamed: then its examples are read out of the
+    archive in chunks into the cache.
 
     Built-in data sets are never downloaded: each is read from ``data.path`` or the standard
     places (see the DataError message for the list). The test split (``x_test``) is present
@@ -52,15 +61,25 @@ def load_dataset(spec: DataSpec, *, seed: int, cache_root: Path | None = None) -
         >>> ds.input_shape, len(ds.x_val), ds.num_classes
         ((8, 8, 1), 100, 10)
     """
+    if spec.dataset == "npz" and spec.stream is not False:
+        try:
+            listing: Listing | None = list_npz(Path(spec.path or "").expanduser())
+        except DataError:
+            if spec.stream is True:
+                raise
+            listing = None  # the whole-file reader below says what is wrong, as it always did
+        if listing is not None and streamed(listing, spec):
+            _two_classes(listing.name, listing.class_names, spec)
+            return read_listing(listing, spec, seed=seed, cache_root=cache_root)
     if spec.dataset in LISTED:
         path = Path(spec.path or "").expanduser()
-        listing = (
+        listed = (
             list_image_dir(path, image_size=spec.image_size)
             if spec.dataset == "image_dir"
             else list_npy(path)
         )
-        _two_classes(listing.name, listing.class_names, spec)
-        return read_listing(listing, spec, seed=seed, cache_root=cache_root)
+        _two_classes(listed.name, listed.class_names, spec)
+        return read_listing(listed, spec, seed=seed, cache_root=cache_root)
     loaded = _read(spec)
     _two_classes(loaded.name, loaded.class_names, spec)
     return split(loaded, spec, seed=seed)

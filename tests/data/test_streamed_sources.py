@@ -332,3 +332,26 @@ def test_threads_of_one_process_wait_for_one_pass(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert len(found) == 3 and len(set(found)) == 1
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_an_npz_streams_out_of_its_archive_into_the_cache(tmp_path: Path, compressed: bool) -> None:
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 256, size=(500, 7, 7), dtype=np.uint8)  # (N, H, W): gains a channel
+    y = rng.integers(0, 3, size=500)
+    x_test = rng.integers(0, 256, size=(40, 7, 7), dtype=np.uint8)
+    y_test = rng.integers(0, 3, size=40)
+    save = np.savez_compressed if compressed else np.savez
+    save(tmp_path / "d.npz", x_train=x, y_train=y, x_test=x_test, y_test=y_test)
+    common = dict(dataset="npz", path=str(tmp_path / "d.npz"), test=True, train_size=300)
+    memory = load_dataset(_spec(**common, stream=False), seed=5)
+    streamed = load_dataset(_spec(**common, stream=True, cache_dir=str(tmp_path / "c")), seed=5)
+    assert on_disk(streamed.x_train) and streamed.input_shape == (7, 7, 1)
+    for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(streamed, name), getattr(memory, name), err_msg=name)
+
+    cut = (tmp_path / "d.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(cut[: len(cut) // 2])
+    with pytest.raises(DataError) as caught:
+        load_dataset(_spec(dataset="npz", path=str(tmp_path / "cut.npz"), stream=True), seed=0)
+    assert "cut.npz" in str(caught.value) and "\n" not in str(caught.value)

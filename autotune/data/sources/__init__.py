@@ -7,10 +7,16 @@ memory. Image folders and ``.npy`` arrays are listed without reading their examp
 (``read_listing``): into memory, or into one disk cache that every trial and worker maps.
 """
 
-from autotune.data.sources._cache import STREAM_ABOVE_BYTES, default_cache_dir, read_listing
+from autotune.data.sources._cache import (
+    STREAM_ABOVE_BYTES,
+    default_cache_dir,
+    read_listing,
+    streamed,
+)
 from autotune.data.sources._image_files import SUFFIXES, list_image_dir
 from autotune.data.sources._listing import Listing, Part
 from autotune.data.sources._npy import list_npy
+from autotune.data.sources._npz_members import list_npz
 
 __all__ = [
     "STREAM_ABOVE_BYTES",
@@ -20,5 +26,7 @@ __all__ = [
     "default_cache_dir",
     "list_image_dir",
     "list_npy",
+    "list_npz",
     "read_listing",
+    "streamed",
 ]

@@ -68,9 +68,8 @@ def read_listing(
             ``on_bad_file: skip``), or the cache cannot be written.
     """
     rows = _split(listing, spec, seed)
-    used = sum(len(r) for _, r in rows.values())
-    needed = used * listing.example_bytes
-    stream = spec.stream if isinstance(spec.stream, bool) else needed > STREAM_ABOVE_BYTES
+    needed = sum(len(r) for _, r in rows.values()) * listing.example_bytes
+    stream = streamed(listing, spec, needed)
     root = Path(spec.cache_dir).expanduser() if spec.cache_dir else cache_root
     if stream and root is None:
         root = default_cache_dir(Path("results"))
@@ -120,6 +119,18 @@ def read_listing(
         f"streamed from the cache {source['cache']}" if stream else "in memory",
     )
     return dataset
+
+
+def streamed(listing: Listing, spec: DataSpec, needed: int | None = None) -> bool:
+    """Whether ``listing`` is read through the disk cache: ``data.stream``, or with ``auto``
+    when the examples used (``needed`` bytes; default: all it lists) take over
+    ``STREAM_ABOVE_BYTES``."""
+    if isinstance(spec.stream, bool):
+        return spec.stream
+    if needed is None:
+        parts = (listing.train, listing.validation, listing.test)
+        needed = sum(len(p) for p in parts if p is not None) * listing.example_bytes
+    return needed > STREAM_ABOVE_BYTES
 
 
 def _split(listing: Listing, spec: DataSpec, seed: int) -> Rows:

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from autotune.data.sources import _places
 from autotune.data._dataset import Loaded
 from autotune.data._errors import DataError
+from autotune.data.sources import _places
 from autotune.spec._paths import data_path_problem
 
 _logger = logging.getLogger(__name__)

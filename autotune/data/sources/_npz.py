@@ -24,6 +24,24 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
     Raises:
         DataError: the file is missing, is not a zip archive of arrays, or is truncated.
     """
+    read_npz_header(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as err:
+        raise DataError(
+            f"{path}: not a readable .npz archive ({err}); it may be truncated or hold "
+            f"pickled objects; save plain arrays with {_SAVE}",
+            key=_PATH,
+        ) from None
+
+
+def read_npz_header(path: Path) -> None:
+    """Check that ``path`` is there and starts like an ``.npz`` archive (a zip file).
+
+    Raises:
+        DataError: it is missing, unreadable, a single ``.npy`` array, or not a zip file.
+    """
     problem = data_path_problem("npz", path)
     if problem is not None:
         raise DataError(problem, key=_PATH)
@@ -46,15 +64,6 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
             f"bytes are {head!r}); save the arrays with {_SAVE}",
             key=_PATH,
         )
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as err:
-        raise DataError(
-            f"{path}: not a readable .npz archive ({err}); it may be truncated or hold "
-            f"pickled objects; save plain arrays with {_SAVE}",
-            key=_PATH,
-        ) from None
 
 
 def as_examples(x: np.ndarray, *, source: str) -> tuple[np.ndarray, bool]:
