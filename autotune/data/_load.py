@@ -9,7 +9,10 @@ from autotune.data._dataset import Dataset, Loaded
 from autotune.data._errors import DataError
 from autotune.data._split import split
 from autotune.data.sources import (
+    STREAM_ABOVE_BYTES,
     Listing,
+    csv_files,
+    list_csv,
     list_image_dir,
     list_npy,
     list_npz,
@@ -69,6 +72,13 @@ def load_dataset(spec: DataSpec, *, seed: int, cache_root: Path | None = None) -
                 raise
             listing = None  # the whole-file reader below says what is wrong, as it always did
         if listing is not None and streamed(listing, spec):
+            _two_classes(listing.name, listing.class_names, spec)
+            return read_listing(listing, spec, seed=seed, cache_root=cache_root)
+    if spec.dataset == "csv":
+        files = csv_files(spec.path or "")
+        big = sum(f.stat().st_size for f in files) > STREAM_ABOVE_BYTES
+        if len(files) > 1 or spec.stream is True or (spec.stream == "auto" and big):
+            listing = list_csv(files, spec.target or "")
             _two_classes(listing.name, listing.class_names, spec)
             return read_listing(listing, spec, seed=seed, cache_root=cache_root)
     if spec.dataset in LISTED:

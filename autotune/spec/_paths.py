@@ -6,6 +6,7 @@ it without reading any data (and without importing TensorFlow).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -18,7 +19,8 @@ DATA_EXPECTED = "a data set autotune can read offline"
 """What a run file's ``data:`` must give; the ``expected`` of every data problem."""
 
 _WANTED: dict[str, tuple[Literal["file", "folder", "either"], str]] = {
-    "csv": ("file", "a csv file"),
+    "csv": ("file", "a csv file, or a glob of csv files with the same header"),
+    "tfrecord": ("file", "a TFRecord file of tf.train.Example records, or a glob of them"),
     "npz": ("file", "an .npz file"),
     "npy": ("folder", "a folder holding x_train.npy and y_train.npy (or x.npy and y.npy)"),
     "image_dir": (
@@ -29,6 +31,27 @@ _WANTED: dict[str, tuple[Literal["file", "folder", "either"], str]] = {
     "fashion_mnist": ("folder", "a folder holding the Fashion-MNIST IDX files"),
     "cifar10": ("folder", "a cifar-10-batches-py folder, or a folder holding one"),
 }
+
+
+GLOBBED = ("csv", "tfrecord")
+"""Data sets whose ``data.path`` may be a glob (``data/part-*.csv``)."""
+
+
+def is_glob(path: str) -> bool:
+    """Whether ``path`` holds glob characters.
+
+    Example:
+        >>> is_glob("data/train-*.tfrecord"), is_glob("data/train.csv")
+        (True, False)
+    """
+    return any(c in path for c in "*?[")
+
+
+def matching(pattern: str) -> list[Path]:
+    """The files a glob matches, sorted (``~`` expanded; folders left out)."""
+    import glob
+
+    return sorted(Path(p) for p in glob.glob(os.path.expanduser(pattern)) if Path(p).is_file())
 
 
 def data_path_problem(dataset: str, path: str | Path) -> str | None:
@@ -43,6 +66,10 @@ def data_path_problem(dataset: str, path: str | Path) -> str | None:
     if dataset not in _WANTED:
         return None
     kind, expected = _WANTED[dataset]
+    if dataset in GLOBBED and is_glob(str(path)):
+        if matching(str(path)):
+            return None
+        return f"data.path: the glob {path} matches no file; expected {expected}"
     path = Path(path).expanduser()
     is_file, is_dir = path.is_file(), path.is_dir()
     if (is_file and kind != "folder") or (is_dir and kind != "file"):

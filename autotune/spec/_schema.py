@@ -17,7 +17,17 @@ from autotune.spec._sizes import parse_mebibytes
 from autotune.spec._space import parse_space
 from autotune.spec._values import can_take
 
-DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "npz", "csv", "image_dir")
+DATASETS = (
+    "digits",
+    "mnist",
+    "fashion_mnist",
+    "cifar10",
+    "npz",
+    "npy",
+    "csv",
+    "image_dir",
+    "tfrecord",
+)
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp", "nsga2")
 PRUNERS = ("asha", "hyperband", "successive_halving", "median", "none")
 OBJECTIVES = ("accuracy", "accuracy_per_second", "pareto")
@@ -33,7 +43,7 @@ class DataSpec(_Section):
     """``data:``: where examples come from and how they are split."""
 
     dataset: Literal[
-        "digits", "mnist", "fashion_mnist", "cifar10", "npz", "npy", "csv", "image_dir"
+        "digits", "mnist", "fashion_mnist", "cifar10", "npz", "npy", "csv", "image_dir", "tfrecord"
     ]
     path: str | None = None
     target: str | None = None
@@ -51,6 +61,12 @@ class DataSpec(_Section):
     """The most disk the cache may take (default: what the disk has, less 1 GB)."""
     on_bad_file: Literal["error", "skip"] = "error"
     """An image that cannot be decoded stops the run (``error``) or is left out (``skip``)."""
+    image_feature: str | None = None
+    """``tfrecord``: the feature holding each example's encoded image (JPEG, PNG, ...)."""
+    values_feature: str | None = None
+    """``tfrecord``: the feature holding each example's numbers (a float list)."""
+    label_feature: str = "label"
+    """``tfrecord``: the feature holding each example's class (an int or a string)."""
 
     @field_validator("image_size", mode="before")
     @classmethod
@@ -60,7 +76,7 @@ class DataSpec(_Section):
 
     @model_validator(mode="after")
     def _check(self) -> DataSpec:
-        if self.dataset in ("npz", "npy", "csv", "image_dir") and self.path is None:
+        if self.dataset in ("npz", "npy", "csv", "image_dir", "tfrecord") and self.path is None:
             raise Problem(
                 ("path",),
                 expected=f"a path: dataset {self.dataset} reads its examples from files",
@@ -73,6 +89,16 @@ class DataSpec(_Section):
                 expected="the name of the csv column to predict",
                 received=Described("no target"),
                 hint="add target: <column name>",
+            )
+        if self.dataset == "tfrecord" and (self.image_feature is None) == (
+            self.values_feature is None
+        ):
+            raise Problem(
+                ("image_feature",),
+                expected="one of image_feature (encoded images) or values_feature (numbers): "
+                "the tf.train.Example feature that holds each example",
+                received=Described("both" if self.image_feature is not None else "neither"),
+                hint="add image_feature: image/encoded",
             )
         if self.target is not None and self.dataset != "csv":
             raise Problem(

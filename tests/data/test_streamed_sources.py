@@ -355,3 +355,63 @@ def test_an_npz_streams_out_of_its_archive_into_the_cache(tmp_path: Path, compre
     with pytest.raises(DataError) as caught:
         load_dataset(_spec(dataset="npz", path=str(tmp_path / "cut.npz"), stream=True), seed=0)
     assert "cut.npz" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def _table(rows: int, seed: int) -> str:
+    rng = np.random.default_rng(seed)
+    lines = ["a,b,kind,c"]
+    for _ in range(rows):
+        kind = ["red", "green", "blue"][int(rng.integers(0, 3))]
+        lines.append(f"{rng.normal():.4f},{rng.integers(0, 9)},{kind},{rng.uniform(5, 9):.3f}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_glob_of_csv_files_is_read_in_chunks_like_the_same_table_in_one_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autotune.data.sources import _csv_chunks
+
+    monkeypatch.setattr(_csv_chunks, "CHUNK_ROWS", 7)  # many chunks per file
+    parts = [_table(40, seed) for seed in range(3)]
+    (tmp_path / "parts").mkdir()
+    for i, text in enumerate(parts):
+        (tmp_path / "parts" / f"part-{i}.csv").write_text(text)
+    whole = parts[0] + "".join(p.split("\n", 1)[1] for p in parts[1:])
+    (tmp_path / "whole.csv").write_text(whole)
+
+    one = load_dataset(
+        _spec(dataset="csv", path=str(tmp_path / "whole.csv"), target="kind", test=True), seed=2
+    )
+    globbed = load_dataset(
+        _spec(
+            dataset="csv",
+            path=str(tmp_path / "parts" / "part-*.csv"),
+            target="kind",
+            test=True,
+            stream=True,
+            cache_dir=str(tmp_path / "cache"),
+        ),
+        seed=2,
+    )
+    assert on_disk(globbed.x_train) and globbed.class_names == one.class_names
+    for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(globbed, name), getattr(one, name), err_msg=name)
+    assert globbed.value_range == pytest.approx(one.value_range)
+
+
+def test_csv_chunks_name_the_file_and_row_of_a_bad_cell_and_an_empty_glob(tmp_path: Path) -> None:
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "a.csv").write_text(_table(10, 0))
+    (tmp_path / "p" / "b.csv").write_text(_table(3, 1) + "0.5,seven,red,6.0\n")
+    spec = _spec(
+        dataset="csv",
+        path=str(tmp_path / "p" / "*.csv"),
+        target="kind",
+        validation_size=2,
+        cache_dir=str(tmp_path / "c"),
+    )
+    with pytest.raises(DataError) as caught:
+        load_dataset(spec, seed=0)
+    assert f"{tmp_path / 'p' / 'b.csv'} row 4: column 'b' is not numeric" in str(caught.value)
+    with pytest.raises(DataError, match="matches no file"):
+        load_dataset(spec.model_copy(update={"path": str(tmp_path / "p" / "*.tsv")}), seed=0)

@@ -13,6 +13,7 @@ from autotune.data.sources._cache import (
     read_listing,
     streamed,
 )
+from autotune.data.sources._csv_chunks import csv_files, list_csv
 from autotune.data.sources._image_files import SUFFIXES, list_image_dir
 from autotune.data.sources._listing import Listing, Part
 from autotune.data.sources._npy import list_npy
@@ -23,7 +24,9 @@ __all__ = [
     "SUFFIXES",
     "Listing",
     "Part",
+    "csv_files",
     "default_cache_dir",
+    "list_csv",
     "list_image_dir",
     "list_npy",
     "list_npz",
