@@ -16,6 +16,7 @@ from autotune.data.sources import (
     list_image_dir,
     list_npy,
     list_npz,
+    list_tfrecord,
     read_listing,
     streamed,
 )
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from autotune.spec import DataSpec
 
 
-LISTED = ("image_dir", "npy")
+LISTED = ("image_dir", "npy", "tfrecord")
 """Sources split by index before their examples are read (and streamed when large)."""
 
 
@@ -83,11 +84,18 @@ def load_dataset(spec: DataSpec, *, seed: int, cache_root: Path | None = None) -
             return read_listing(listing, spec, seed=seed, cache_root=cache_root)
     if spec.dataset in LISTED:
         path = Path(spec.path or "").expanduser()
-        listed = (
-            list_image_dir(path, image_size=spec.image_size)
-            if spec.dataset == "image_dir"
-            else list_npy(path)
-        )
+        if spec.dataset == "image_dir":
+            listed = list_image_dir(path, image_size=spec.image_size)
+        elif spec.dataset == "npy":
+            listed = list_npy(path)
+        else:
+            listed = list_tfrecord(
+                spec.path or "",
+                image_feature=spec.image_feature,
+                values_feature=spec.values_feature,
+                label_feature=spec.label_feature,
+                image_size=spec.image_size,
+            )
         _two_classes(listed.name, listed.class_names, spec)
         return read_listing(listed, spec, seed=seed, cache_root=cache_root)
     loaded = _read(spec)

@@ -38,13 +38,14 @@ GLOBBED = ("csv", "tfrecord")
 
 
 def is_glob(path: str) -> bool:
-    """Whether ``path`` holds glob characters.
+    """Whether ``path`` is a glob: it holds ``*`` or ``?`` (a ``[`` alone, as file names may
+    hold, does not make one).
 
     Example:
         >>> is_glob("data/train-*.tfrecord"), is_glob("data/train.csv")
         (True, False)
     """
-    return any(c in path for c in "*?[")
+    return any(c in path for c in "*?")
 
 
 def matching(pattern: str) -> list[Path]:

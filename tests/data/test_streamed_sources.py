@@ -415,3 +415,81 @@ def test_csv_chunks_name_the_file_and_row_of_a_bad_cell_and_an_empty_glob(tmp_pa
     assert f"{tmp_path / 'p' / 'b.csv'} row 4: column 'b' is not numeric" in str(caught.value)
     with pytest.raises(DataError, match="matches no file"):
         load_dataset(spec.model_copy(update={"path": str(tmp_path / "p" / "*.tsv")}), seed=0)
+
+
+def _example(features: dict[str, Any]) -> bytes:
+    feature = {}
+    for name, value in features.items():
+        if isinstance(value, bytes):
+            feature[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+        elif isinstance(value, int):
+            feature[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+        else:
+            feature[name] = tf.train.Feature(float_list=tf.train.FloatList(value=list(value)))
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def _write_records(path: Path, records: list[bytes]) -> None:
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for record in records:
+            writer.write(record)
+
+
+def test_tfrecord_images_are_decoded_resized_and_split_like_an_image_folder(tmp_path: Path) -> None:
+    _write_images(tmp_path / "imgs")
+    files = sorted((tmp_path / "imgs").rglob("*.*"), key=lambda p: (p.parent.name, p.name))
+    records = [
+        _example({"image/encoded": f.read_bytes(), "image/class": f.parent.name.encode()})
+        for f in files
+    ]
+    _write_records(tmp_path / "shard-0.tfrecord", records[:7])
+    _write_records(tmp_path / "shard-1.tfrecord", records[7:])
+    folder = load_dataset(
+        _spec(dataset="image_dir", path=str(tmp_path / "imgs"), image_size=(8, 8), test=True),
+        seed=1,
+    )
+    recorded = load_dataset(
+        _spec(
+            dataset="tfrecord",
+            path=str(tmp_path / "shard-*.tfrecord"),
+            image_feature="image/encoded",
+            label_feature="image/class",
+            image_size=(8, 8),
+            test=True,
+            stream=True,
+            cache_dir=str(tmp_path / "cache"),
+        ),
+        seed=1,
+    )
+    assert on_disk(recorded.x_train) and recorded.class_names == ("ant", "bee", "cat")
+    for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(recorded, name), getattr(folder, name), err_msg=name)
+
+
+def test_tfrecord_numbers_and_bad_records(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(60, 4)).astype(np.float32)
+    labels = rng.integers(0, 2, 60)
+    records = [_example({"x": v, "label": int(c)}) for v, c in zip(values, labels, strict=True)]
+    _write_records(tmp_path / "n.tfrecord", records)
+    spec = _spec(dataset="tfrecord", path=str(tmp_path / "n.tfrecord"), values_feature="x")
+    ds = load_dataset(spec, seed=0)
+    assert ds.input_shape == (4,) and not ds.image and ds.num_classes == 2
+    got = np.concatenate([ds.x_train, ds.x_val])
+    np.testing.assert_allclose(np.sort(got, axis=0), np.sort(values, axis=0))
+
+    with pytest.raises(DataError) as caught:
+        load_dataset(spec.model_copy(update={"values_feature": "pixels"}), seed=0)
+    assert ".".join(caught.value.key) == "data.values_feature" and "no feature 'pixels'" in str(
+        caught.value
+    )
+    broken = [*records[:10], _example({"x": [1.0, 2.0], "label": 1}), *records[10:]]
+    _write_records(tmp_path / "b.tfrecord", broken)  # one record with 2 numbers, not 4
+    bad = spec.model_copy(update={"path": str(tmp_path / "b.tfrecord"), "cache_dir": str(tmp_path)})
+    with pytest.raises(DataError, match=r"record 10 of .*b.tfrecord: feature 'x' cannot be read"):
+        load_dataset(bad, seed=0)
+    skipped = load_dataset(bad.model_copy(update={"on_bad_file": "skip"}), seed=0)
+    assert skipped.source["skipped_files"] == 1 and len(skipped.x_train) + len(skipped.x_val) == 60
+    (tmp_path / "junk.tfrecord").write_bytes(b"not a record file at all")
+    with pytest.raises(DataError, match="not a readable TFRecord file"):
+        load_dataset(spec.model_copy(update={"path": str(tmp_path / "junk.tfrecord")}), seed=0)

@@ -194,7 +194,7 @@ def test_run_refuses_os_system_as_validate_does_before_any_trial(
 @pytest.mark.parametrize(
     ("dataset", "expected"),
     [
-        ("csv, target: label", "a csv file"),
+        ("csv, target: label", "a csv file, or a glob of csv files with the same header"),
         ("npz", "an .npz file"),
         (
             "image_dir",

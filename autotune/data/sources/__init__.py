@@ -18,6 +18,7 @@ from autotune.data.sources._image_files import SUFFIXES, list_image_dir
 from autotune.data.sources._listing import Listing, Part
 from autotune.data.sources._npy import list_npy
 from autotune.data.sources._npz_members import list_npz
+from autotune.data.sources._tfrecord import list_tfrecord
 
 __all__ = [
     "STREAM_ABOVE_BYTES",
@@ -30,6 +31,7 @@ __all__ = [
     "list_image_dir",
     "list_npy",
     "list_npz",
+    "list_tfrecord",
     "read_listing",
     "streamed",
 ]

@@ -70,7 +70,7 @@ def list_image_dir(path: Path, *, image_size: tuple[int, int] | None) -> Listing
                 )
             listed[part] = _files(found, names)
     channels, size = _first_image(train_files, image_size)
-    decode = _decoder(size, channels)
+    decode = image_decoder(size, channels)
     _logger.info(
         "listed %s images of %d classes in %s",
         " + ".join(f"{len(files)} {part}" for part, (files, _) in listed.items()),
@@ -158,18 +158,36 @@ def _first_image(
     """``(channels, (height, width))`` from the first image that decodes."""
     for file in files[:100]:
         try:
-            image = _decode_eagerly(file, 0)
+            return shape_of_image(_read(file), image_size, where=file)
         except DataError:
             continue
-        channels = 1 if image.shape[-1] in (1, 2) else 3
-        size = image_size if image_size is not None else (int(image.shape[0]), int(image.shape[1]))
-        return channels, (int(size[0]), int(size[1]))
-    return _decode_eagerly(files[0], 0).shape[-1], (0, 0)  # raises, naming the first file
+    return shape_of_image(_read(files[0]), image_size, where=files[0])  # raises, naming it
 
 
-def _decode_eagerly(file: str, channels: int) -> np.ndarray:
+def shape_of_image(
+    contents: bytes, image_size: tuple[int, int] | None, *, where: str
+) -> tuple[int, tuple[int, int]]:
+    """``(channels, (height, width))`` images like this encoded one are read as: grey stays one
+    channel, anything else becomes three (alpha dropped); the size is ``image_size`` or its own.
+
+    Raises:
+        DataError: ``contents`` is not an image TensorFlow can decode.
+    """
+    image = _decode_eagerly(contents, 0, where)
+    channels = 1 if image.shape[-1] in (1, 2) else 3
+    size = image_size if image_size is not None else (int(image.shape[0]), int(image.shape[1]))
+    return channels, (int(size[0]), int(size[1]))
+
+
+def _read(file: str) -> bytes:
     try:
-        contents = Path(file).read_bytes()
+        return Path(file).read_bytes()
+    except OSError as err:
+        raise DataError(f"{file}: cannot be read ({err.strerror or err})", key=_PATH) from None
+
+
+def _decode_eagerly(contents: bytes, channels: int, file: str) -> np.ndarray:
+    try:
         if not contents:
             raise ValueError("the file is empty")
         image = tf.io.decode_image(
@@ -184,12 +202,14 @@ def _decode_eagerly(file: str, channels: int) -> np.ndarray:
     return np.asarray(image)
 
 
-def _decoder(size: tuple[int, int], channels: int) -> Callable[[tf.Tensor], tf.Tensor]:
+def image_decoder(size: tuple[int, int], channels: int) -> Callable[[tf.Tensor], tf.Tensor]:
+    """A graph function from encoded image bytes to a ``(height, width, channels)`` uint8
+    image, resized (bilinear, rounded) when its size differs."""
     height, width = size
 
-    def decode(path: tf.Tensor) -> tf.Tensor:
+    def decode(contents: tf.Tensor) -> tf.Tensor:
         image = tf.io.decode_image(
-            tf.io.read_file(path), channels=channels, dtype=tf.uint8, expand_animations=False
+            contents, channels=channels, dtype=tf.uint8, expand_animations=False
         )
         shape = tf.shape(image)
         same = tf.logical_and(tf.equal(shape[0], height), tf.equal(shape[1], width))
@@ -217,7 +237,7 @@ def _part(
             images = (
                 tf.data.Dataset.from_tensor_slices((positions, paths.astype(str)))
                 .map(
-                    lambda i, path: (i, decode(path)),
+                    lambda i, path: (i, decode(tf.io.read_file(path))),
                     num_parallel_calls=tf.data.AUTOTUNE,
                 )
                 .ignore_errors()
@@ -251,7 +271,7 @@ def _part(
 
 def _why(file: str, channels: int) -> str:
     try:
-        _decode_eagerly(file, channels)
+        _decode_eagerly(_read(file), channels, file)
     except DataError as err:
         return str(err)
     return f"{file}: could not be read"
