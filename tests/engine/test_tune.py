@@ -177,5 +177,33 @@ def test_a_tf_data_dataset_is_data_too(
         {"width": 8}, data=batches, validation=validation, trials=1, epochs=1, results_dir=tmp_path
     )
     assert study.best_result is not None and study.best_result.epochs == 1
-    stored = study.optuna.user_attrs["autotune:spec"]["data"]["arrays"]
-    assert stored["train"] == [240, 64] and stored["validation"] == [60, 64]
+    stored = study.optuna.user_attrs["autotune:spec"]["data"]
+    assert stored["examples"] == {"train": 240, "validation": 60} and len(stored["sha1"]) == 80
+
+
+def test_a_large_tf_data_dataset_is_streamed_from_the_cache_not_held(
+    digits: tuple[np.ndarray, np.ndarray], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dataset over the in-memory limit (here made 0 bytes) is written once under the
+    results folder's cache and trained on from there; the scratch copy is gone afterwards."""
+    import tensorflow as tf
+
+    from autotune.data.sources import _cache
+
+    monkeypatch.setattr(_cache, "STREAM_ABOVE_BYTES", 0)
+    x, y = digits
+
+    def examples():  # a generator: there are no arrays to take
+        yield from zip(x[:300], y[:300], strict=True)
+
+    data = tf.data.Dataset.from_generator(
+        examples,
+        output_signature=(tf.TensorSpec((64,), tf.float64), tf.TensorSpec((), tf.int64)),
+    )
+    study = at.tune({"width": 8}, data=data, trials=1, epochs=1, results_dir=tmp_path)
+    assert study.best_result is not None and study.best_result.accuracy > 0
+    source = study.optuna.user_attrs["autotune:data"]
+    assert source["stream"] is True and source["examples"] == {"train": 240, "validation": 60}
+    cached = Path(source["cache"])
+    assert cached.parent == tmp_path / ".cache" / "data" and (cached / "train.x.npy").is_file()
+    assert not list(cached.parent.glob("tf-data-*"))

@@ -18,6 +18,7 @@ from autotune.data.sources._image_files import SUFFIXES, list_image_dir
 from autotune.data.sources._listing import Listing, Part
 from autotune.data.sources._npy import list_npy
 from autotune.data.sources._npz_members import list_npz
+from autotune.data.sources._tf_dataset import load_tf_dataset
 from autotune.data.sources._tfrecord import list_tfrecord
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "list_npy",
     "list_npz",
     "list_tfrecord",
+    "load_tf_dataset",
     "read_listing",
     "streamed",
 ]

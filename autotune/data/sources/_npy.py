@@ -82,10 +82,10 @@ def list_npy(path: Path) -> Listing:
         else (0.0, 1.0)
         if x.dtype == np.bool_
         else None,
-        train=_part(path / f"{names[0]}.npy", x, y, shape),
+        train=array_part(path / f"{names[0]}.npy", x, y, shape),
         test=None
         if x_test is None or y_test is None
-        else _part(path / "x_test.npy", x_test, y_test, shape),
+        else array_part(path / "x_test.npy", x_test, y_test, shape),
     )
 
 
@@ -128,7 +128,9 @@ def _check(path: Path, names: tuple[str, str], x: np.ndarray, y: np.ndarray) -> 
         raise DataError(f"{path / names[0]}.npy: is empty", key=_PATH)
 
 
-def _part(file: Path, x: np.ndarray, labels: np.ndarray, shape: tuple[int, ...]) -> Part:
+def array_part(file: Path, x: np.ndarray, labels: np.ndarray, shape: tuple[int, ...]) -> Part:
+    """A part whose examples are rows of ``x`` (an array mapped from ``file``), read in chunks
+    in file order."""
     example = int(np.prod(x.shape[1:], dtype=np.int64)) * x.itemsize
     step = max(1, CHUNK_BYTES // max(1, example))
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from autotune.data import DataError, load_dataset
 from autotune.data._arrays import Arrays, dataset_of, split_arrays
+from autotune.data.sources import default_cache_dir, load_tf_dataset
 from autotune.engine.setup._prepare import Given
 from autotune.engine.trial._base import BestFile
 from autotune.engine.trial._bodies import Custom, builder_body, hypermodel_body, objective_body
@@ -21,8 +23,6 @@ from autotune.spec import RunSpec, SpecError, fixed_run_file, load_run_mapping
 from autotune.spec._errors import Described
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from autotune.data import Dataset
 
 _PLACEHOLDER_DATA = {"dataset": "digits"}
@@ -243,6 +243,15 @@ def _data(
             return loaded, arrays, {}
         if kind != "builtin" and kind != "builder" and validation is not None and _is_tf(data):
             return None, None, {"data": {"tf.data": str(data.element_spec)}}
+        if (
+            kind in ("builtin", "builder")
+            and _is_tf(data)
+            and (validation is None or _is_tf(validation))
+        ):
+            # written once under the cache folder, split, and kept in memory or streamed
+            root = data_cache or default_cache_dir(Path("results"))
+            dataset = load_tf_dataset(data, validation, seed=seed, cache_root=root)
+            return dataset, None, {"data": {"tf.data": str(data.element_spec), **dataset.source}}
         arrays = split_arrays(data, validation, seed=seed)
         dataset = dataset_of(arrays) if kind in ("builtin", "builder") else None
         return dataset, arrays, {"data": arrays.fingerprint()}
