@@ -37,6 +37,8 @@ API_MODULES = [
     "autotune.space._keras_tuner",
     "autotune.space._config",
     "autotune.data._arrays",
+    "autotune.data._examples",
+    "autotune.engine.api._tune_parts",
     "autotune.spec._load",
     "autotune.spec._custom",
     "autotune.pruners._time_asha",

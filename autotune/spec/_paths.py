@@ -61,8 +61,8 @@ def data_path_problem(dataset: str, path: str | Path) -> str | None:
     Only whether it exists and is a file or a folder; the loaders judge what it holds.
 
     Example:
-        >>> data_path_problem("csv", "/no/such.csv")
-        'data.path: /no/such.csv does not exist; expected a csv file'
+        >>> data_path_problem("npz", "/no/such.npz")
+        'data.path: /no/such.npz does not exist; expected an .npz file'
     """
     if dataset not in _WANTED:
         return None

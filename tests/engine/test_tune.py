@@ -207,3 +207,26 @@ def test_a_large_tf_data_dataset_is_streamed_from_the_cache_not_held(
     cached = Path(source["cache"])
     assert cached.parent == tmp_path / ".cache" / "data" and (cached / "train.x.npy").is_file()
     assert not list(cached.parent.glob("tf-data-*"))
+
+
+def test_a_path_is_data_too(tmp_path: Path) -> None:
+    """An image folder's path reads as ``{"dataset": "image_dir", "path": ...}`` would; a csv
+    file's is refused with the data section it needs."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    for c in range(2):
+        (tmp_path / "imgs" / f"c{c}").mkdir(parents=True)
+        for i in range(10):
+            pixels = rng.integers(0, 60, size=(6, 6, 1), dtype=np.uint8) + 150 * c
+            png = tf.io.encode_png(pixels.astype(np.uint8)).numpy()
+            (tmp_path / "imgs" / f"c{c}" / f"{i}.png").write_bytes(png)
+    study = at.tune(
+        {"width": 8}, data=tmp_path / "imgs", trials=1, epochs=2, results_dir=tmp_path / "out"
+    )
+    assert study.best_result is not None
+    assert study.optuna.user_attrs["autotune:spec"]["data"]["dataset"] == "image_dir"
+    assert study.optuna.user_attrs["autotune:data"]["examples"] == {"train": 16, "validation": 4}
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(at.SpecError, match="a data section"):
+        at.tune({"width": 8}, data=str(tmp_path / "t.csv"), trials=1, results_dir=tmp_path)

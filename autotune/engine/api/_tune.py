@@ -9,6 +9,7 @@ import datetime
 import functools
 import inspect
 import logging
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from autotune.data.sources import default_cache_dir
 from autotune.engine._events import RunEvent, TrialEvent
-from autotune.engine.api._tune_parts import given_for_tune, spec_for
+from autotune.engine.api._tune_parts import given_for_tune, section_of_path, spec_for
 from autotune.engine.api._tuned import Study
 from autotune.engine.loop._run import RunOptions, run
 from autotune.space import Space
@@ -102,9 +103,11 @@ def tune(
 
     Args:
         target: a ``Space``, a mapping of dimensions, or a KerasTuner HyperModel.
-        data: ``(x, y)`` arrays, a ``tf.data.Dataset`` of ``(x, y)``, or a data section like
-            the run file's (``{"dataset": "digits"}``). Defaults to None (a custom objective
-            that loads its own data).
+        data: ``(x, y)`` arrays, a ``tf.data.Dataset`` of ``(x, y)``, a data section like
+            the run file's (``{"dataset": "digits"}``), or the path of an image folder, a
+            folder of ``.npy`` arrays or an ``.npz`` file (read as that data section would
+            read it: split by index, streamed from a disk cache when large). Defaults to None
+            (a custom objective that loads its own data).
         validation: validation data like ``data``. Defaults to None: a seeded, stratified
             20 % of ``data`` (a data section splits as in a run file).
         objective: a custom objective function, or for the built-in trainer the name of a
@@ -169,6 +172,8 @@ def tune(
             hint="pass objective=your_function to optimise another metric",
         )
     name = study or datetime.datetime.now().strftime("tune-%Y%m%d-%H%M%S-%f")
+    if isinstance(data, str | os.PathLike):
+        data = section_of_path(data)
     spec = spec_for(
         name=name,
         seed=seed,

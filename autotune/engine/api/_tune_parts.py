@@ -4,6 +4,7 @@ space, trial body, sampler, pruner) and how best.yaml is written."""
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -261,6 +262,32 @@ def _data(
             expected="data autotune can train on",
             received=Described(str(error)),
         ) from None
+
+
+def section_of_path(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The data section a path given as ``data=`` stands for: a folder of ``.npy`` arrays
+    (``x_train.npy`` or ``x.npy``), an image folder, or an ``.npz`` file.
+
+    Raises:
+        SpecError: the path is none of these (a csv or TFRecord source needs its keys: give
+            the data section itself).
+
+    Example:
+        >>> section_of_path("data/fashion.npz")
+        {'dataset': 'npz', 'path': 'data/fashion.npz'}
+    """
+    where = Path(path).expanduser()
+    if where.is_dir():
+        arrays = any((where / f"{x}.npy").is_file() for x in ("x_train", "x"))
+        return {"dataset": "npy" if arrays else "image_dir", "path": str(path)}
+    if where.suffix == ".npz":
+        return {"dataset": "npz", "path": str(path)}
+    raise SpecError(
+        key="data",
+        expected="an image folder, a folder of .npy arrays or an .npz file; for csv or "
+        "TFRecord files a data section such as {'dataset': 'csv', 'path': ..., 'target': ...}",
+        received=Described(f"{path} ({'missing' if not where.exists() else 'a file'})"),
+    )
 
 
 def _is_tf(data: Any) -> bool:
