@@ -88,6 +88,8 @@ def read_listing(
     }
     if stream:
         source["cache"] = manifest["folder"]
+        source["cache_seconds"] = manifest["seconds"]
+        source["moments"] = manifest["moments"]  # standardize's, exact, over the training split
     if manifest["skipped_count"]:
         _logger.warning(
             "left out %d files that cannot be read (data.on_bad_file: skip), first: %s",

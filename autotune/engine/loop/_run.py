@@ -141,7 +141,6 @@ def run(
         SpecError: the run file cannot run as written (data, space, existing study).
     """
     options = options or RunOptions()
-    run_started = time.perf_counter()
     seed = spec.seed if options.seed is None else options.seed
     name = study_name(spec, options)
     directory = options.results_dir / name
@@ -155,8 +154,6 @@ def run(
         spec = spec.model_copy(update={"search": spec.search.model_copy(update={"budget": budget})})
     if seed != spec.seed:  # --seed: best.yaml draws the same split
         spec = spec.model_copy(update={"seed": seed})
-    deadline = None if budget is None else run_started + budget
-
     # The data split always follows the seed; a resumed study's sampler goes on from a seed
     # its earlier trials did not use.
     if given is not None and spec.train.processes_per_trial > 1:
@@ -177,6 +174,9 @@ def run(
         given=given,
         data_cache=default_cache_dir(options.results_dir),
     )
+    # the budget is for trials: it starts once the data is ready (a first run's cache pass of a
+    # streamed source, minutes for a large image folder, is not in it)
+    deadline = None if budget is None else time.perf_counter() + budget
     if plan and spec.train.processes_per_trial > 1:
         check_group_body(spec, prepared.body)
     database = sqlite_path(storage) if isinstance(storage, str) else None
