@@ -85,15 +85,26 @@ def _is_tf_dataset(data: Any) -> bool:
     return type(data).__module__.startswith("tensorflow") and hasattr(data, "element_spec")
 
 
-def _materialize(data: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
-    spec = data.element_spec
+def unbatched_pairs(data: Any, what: str) -> Any:
+    """``data``, a ``tf.data.Dataset`` of ``(x, y)`` pairs, one example an element (a dataset
+    whose elements have an unknown first dimension, ``.batch(n)``'s, is unbatched).
+
+    Raises:
+        DataError: its elements are not ``(x, y)`` pairs.
+    """
+    spec = getattr(data, "element_spec", None)
     if not isinstance(spec, tuple) or len(spec) < 2:
         raise DataError(
             f"{what}: expected a tf.data.Dataset of (x, y) pairs, got elements {spec}",
             key=(what,),
         )
     if spec[0].shape.rank and spec[0].shape[0] is None:
-        data = data.unbatch()
+        return data.unbatch()
+    return data
+
+
+def _materialize(data: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+    data = unbatched_pairs(data, what)
     xs, ys = [], []
     for x, y, *_ in data.as_numpy_iterator():
         xs.append(x)

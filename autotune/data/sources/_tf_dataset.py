@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from autotune.data._arrays import unbatched_pairs
 from autotune.data._dataset import Dataset
 from autotune.data._errors import DataError
 from autotune.data.sources._cache import read_listing
@@ -103,14 +104,7 @@ def _part(written: _Written, labels: np.ndarray) -> Part:
 
 
 def _write(data: Any, file: Path, *, what: str) -> _Written:
-    spec = getattr(data, "element_spec", None)
-    if not isinstance(spec, tuple) or len(spec) < 2:
-        raise DataError(
-            f"{what}: expected a tf.data.Dataset of (x, y) pairs, got elements {spec}",
-            key=(what,),
-        )
-    if spec[0].shape.rank and spec[0].shape[0] is None:
-        data = data.unbatch()
+    data = unbatched_pairs(data, what)
     digest = hashlib.sha1(usedforsecurity=False)
     labels: list[np.ndarray] = []
     shape: tuple[int, ...] | None = None
