@@ -179,7 +179,9 @@ def _shuffled(count: int, batch_size: int, seed: int) -> tf.data.Dataset:
         )
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
 
-    return epoch_seeds.take(1).flat_map(epoch)
+    batches = epoch_seeds.take(1).flat_map(epoch)
+    # flat_map hides the length: the group step and Keras need it
+    return batches.apply(tf.data.experimental.assert_cardinality(math.ceil(count / batch_size)))
 
 
 def _loader(

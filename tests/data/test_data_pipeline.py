@@ -210,3 +210,12 @@ def test_augment_strength_sets_how_far_an_op_moves_the_data(
         augmented, _ = _first(make_datasets(image_dataset, config, seed=4))
         moved.append(float(np.abs(augmented - plain).mean()))
     assert moved[1] > moved[0] > 0
+
+
+def test_training_batches_have_a_known_length(
+    image_dataset: Dataset, make_config: MakeConfig
+) -> None:
+    """The group step and Keras read an epoch's length from the dataset (tf.data cardinality)."""
+    data = make_datasets(image_dataset, make_config(batch_size=32), seed=0)
+    assert int(data.train.cardinality()) == data.steps_per_epoch == 7
+    assert sum(1 for _ in data.train) == 7
