@@ -63,7 +63,10 @@ def _f32(value: float) -> np.ndarray:
 
 
 def moments(x: np.ndarray, *, per_channel: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation per channel (images) or per feature, in float64 chunks."""
+    """Mean and standard deviation per channel (images) or per feature, exact, read in chunks
+    (uint8 images through one histogram per channel, anything else in float64 sums)."""
+    if per_channel and x.dtype == np.uint8:
+        return _uint8_moments(x)
     flat = x.reshape(-1, x.shape[-1]) if per_channel else x.reshape(len(x), -1)
     count = len(flat)
     rows = max(1, _CHUNK_VALUES // max(flat.shape[1], 1))
@@ -78,3 +81,22 @@ def moments(x: np.ndarray, *, per_channel: bool) -> tuple[np.ndarray, np.ndarray
     std = np.sqrt(squares / max(count, 1))
     shape = (x.shape[-1],) if per_channel else x.shape[1:]
     return mean.reshape(shape), std.reshape(shape)
+
+
+def _uint8_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and standard deviation of uint8 images from 256-bin histograms: one
+    integer pass, exact (the moments of the histogram are those of the values)."""
+    channels = x.shape[-1]
+    flat = x.reshape(-1, channels)
+    offsets = (np.arange(channels, dtype=np.uint16) * 256)[np.newaxis, :]
+    counts = np.zeros(256 * channels, dtype=np.int64)
+    rows = max(1, _CHUNK_VALUES // channels)
+    for start in range(0, len(flat), rows):
+        binned = flat[start : start + rows].astype(np.uint16) + offsets
+        counts += np.bincount(binned.ravel(), minlength=256 * channels)
+    histogram = counts.reshape(channels, 256).astype(np.float64)
+    values = np.arange(256, dtype=np.float64)
+    total = np.maximum(histogram.sum(axis=1), 1.0)
+    mean = histogram @ values / total
+    variance = (histogram * (values[np.newaxis, :] - mean[:, np.newaxis]) ** 2).sum(axis=1) / total
+    return mean, np.sqrt(variance)
