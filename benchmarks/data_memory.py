@@ -41,13 +41,16 @@ SIDE = 64
 CHUNK = 10_000
 
 
-def _images(start: int, count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Images ``start .. start+count`` of the benchmark's data: RGB 64x64 uint8 and labels 0..9,
-    from Fashion-MNIST when installed (the same for a given index whatever the chunking)."""
+def _images(
+    start: int, count: int, seed: int = 0, side: int = SIDE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images ``start .. start+count`` of the benchmark's data: RGB ``side`` x ``side`` uint8
+    and labels 0..9, from Fashion-MNIST when installed (the same for a given index whatever
+    the chunking)."""
     base, labels = _fashion()
     picks = np.random.default_rng([seed, start]).integers(0, len(base), size=count)
     tint = np.random.default_rng([seed, start, 1]).uniform(0.6, 1.0, size=(count, 1, 1, 3))
-    rows = (np.arange(SIDE) * 28) // SIDE  # 28 -> 64, nearest neighbour
+    rows = (np.arange(side) * 28) // side  # 28 -> side, nearest neighbour
     big = base[picks][:, rows][:, :, rows]
     return (big[..., None] * tint.astype(np.float32)).astype(np.uint8), labels[picks]
 
@@ -65,9 +68,9 @@ def _fashion() -> tuple[np.ndarray, np.ndarray]:
     return rng.integers(0, 256, (6000, 28, 28), dtype=np.uint8), rng.integers(0, 10, 6000)
 
 
-def build(form: str, count: int, where: Path) -> Path:
+def build(form: str, count: int, where: Path, side: int = SIDE) -> Path:
     """Write ``count`` images as ``form`` under ``where``, 10,000 at a time; returns the run
-    file's data path."""
+    file's data path. ``side``: the images' size in pixels (JPEG folders only)."""
     chunks = [(start, min(CHUNK, count - start)) for start in range(0, count, CHUNK)]
     if form == "npz":  # an npz is written whole: its arrays are in memory once here
         parts = [_images(start, n) for start, n in chunks]
@@ -94,7 +97,7 @@ def build(form: str, count: int, where: Path) -> Path:
         for c in range(10):
             (root / f"class_{c}").mkdir(parents=True)
         for start, n in chunks:
-            x, y = _images(start, n)
+            x, y = _images(start, n, side=side)
             for i in range(n):
                 path = root / f"class_{y[i]}" / f"{start + i:07d}.jpg"
                 Image.fromarray(x[i]).save(path, quality=90)

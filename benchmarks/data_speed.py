@@ -3,8 +3,8 @@
 Two tables, each competitor in a child process of its own, order alternating across repeats,
 medians over ``--repeats``:
 
-1. **Image folder** (N JPEGs of 64x64 RGB, Fashion-MNIST scaled and tinted, 10 class
-   folders): a 3-epoch trial of one CNN (autotune's cnn family, depth 2, width 16, batch 256,
+1. **Image folder** (N JPEGs of ``--side`` x ``--side`` RGB pixels, Fashion-MNIST scaled and
+   tinted, 10 class folders; both read them resized to 64x64): a 3-epoch trial of one CNN (autotune's cnn family, depth 2, width 16, batch 256,
    adam 1e-3, unit normalization, no augmentation, 10 % validation) trained by
    ``autotune_stream``: autotune's data path forced to stream (list, split by index, cache
    pass of decoded uint8 into a memory-mapped file, batches read by index) and autotune's
@@ -17,7 +17,8 @@ medians over ``--repeats``:
    before streaming), with this tree's in memory, and with this tree's streamed from a disk
    cache (the IDX data written as ``.npy``, ``stream: true``).
 
-    python -m benchmarks.data_speed                       # 20,000 images, 5 repeats
+    python -m benchmarks.data_speed                       # 20,000 64x64 JPEGs, 5 repeats
+    python -m benchmarks.data_speed --side 256            # photo-sized JPEGs, read at 64x64
     python -m benchmarks.data_speed --smoke               # seconds
 """
 
@@ -176,6 +177,12 @@ def _tree_at(revision: str, where: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--images", type=int, default=20_000)
+    p.add_argument(
+        "--side",
+        type=int,
+        default=64,
+        help="the JPEGs' size in pixels (photos are larger than the 64x64 trained on)",
+    )
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--before", default="cdc3789", help="the revision of the old pipeline")
     p.add_argument("--smoke", action="store_true", help="1,000 images, 1 repeat, 2 epochs")
@@ -189,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="autotune-speed-"))
     runs: list[dict[str, Any]] = []
     try:
-        folder = build("image_dir", count, work)
+        folder = build("image_dir", count, work, side=args.side)
         fashion = Path("/usr/share/datasets/fashion-mnist").is_dir() and not args.smoke
         before = _tree_at(args.before, work) if fashion else None
         npy = _fashion_npy(work) if fashion else None
@@ -222,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         document = {
             "benchmark": NAME,
             "images": count,
+            "side": args.side,
             "epochs": epochs,
             "repeats": repeats,
             "config": CONFIG,
