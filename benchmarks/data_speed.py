@@ -4,11 +4,11 @@ Two tables, each competitor in a child process of its own, order alternating acr
 medians over ``--repeats``:
 
 1. **Image folder** (N JPEGs of ``--side`` x ``--side`` RGB pixels, Fashion-MNIST scaled and
-   tinted, 10 class folders; both read them resized to 64x64): a 3-epoch trial of one CNN (autotune's cnn family, depth 2, width 16, batch 256,
-   adam 1e-3, unit normalization, no augmentation, 10 % validation) trained by
-   ``autotune_stream``: autotune's data path forced to stream (list, split by index, cache
-   pass of decoded uint8 into a memory-mapped file, batches read by index) and autotune's
-   trainer (``autotune.train.fit``, its speed defaults); ``keras``:
+   tinted, 10 class folders, read at 64x64 by both): a 3-epoch trial of one CNN (autotune's
+   cnn family, depth 2, width 16, batch 256, adam 1e-3, unit normalization, no augmentation,
+   10 % validation) trained by ``autotune_stream``: autotune's data path forced to stream
+   (list, split by index, cache pass of decoded uint8 into a memory-mapped file, batches read
+   by index) and autotune's trainer (``autotune.train.fit``, its speed defaults); ``keras``:
    ``keras.utils.image_dataset_from_directory`` (which decodes every epoch) + ``model.fit``
    with the same model, compiled the same way. Timed from before the data is read to each
    epoch's end, so autotune's cache pass is inside its first epoch.
