@@ -493,3 +493,23 @@ def test_tfrecord_numbers_and_bad_records(tmp_path: Path) -> None:
     (tmp_path / "junk.tfrecord").write_bytes(b"not a record file at all")
     with pytest.raises(DataError, match="not a readable TFRecord file"):
         load_dataset(spec.model_copy(update={"path": str(tmp_path / "junk.tfrecord")}), seed=0)
+
+
+def test_a_damaged_cache_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
+    _write_images(tmp_path / "imgs")
+    spec = _spec(
+        dataset="image_dir",
+        path=str(tmp_path / "imgs"),
+        image_size=(8, 8),
+        stream=True,
+        cache_dir=str(tmp_path / "cache"),
+    )
+    folder = Path(load_dataset(spec, seed=0).source["cache"])
+    train = folder / "train.x.npy"
+    train.write_bytes(train.read_bytes()[:-100])  # cut short
+    before = sorted((p.name, p.stat().st_size) for p in folder.iterdir())
+    with pytest.raises(DataError) as caught:
+        load_dataset(spec, seed=0)
+    assert ".".join(caught.value.key) == "data.cache_dir" and str(folder) in str(caught.value)
+    assert "remove that folder" in str(caught.value)
+    assert sorted((p.name, p.stat().st_size) for p in folder.iterdir()) == before
