@@ -513,3 +513,20 @@ def test_a_damaged_cache_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
     assert ".".join(caught.value.key) == "data.cache_dir" and str(folder) in str(caught.value)
     assert "remove that folder" in str(caught.value)
     assert sorted((p.name, p.stat().st_size) for p in folder.iterdir()) == before
+
+
+def test_a_large_jpeg_is_decoded_at_a_smaller_scale_close_to_full_decoding(
+    tmp_path: Path,
+) -> None:
+    """A 400x400 JPEG read at 16x16 is decoded at 1/8 scale first (libjpeg's DCT scaling); it
+    differs from decoding every pixel and resizing by under 3 levels of 255 on average."""
+    from autotune.data.sources._image_files import image_decoder
+
+    rng = np.random.default_rng(0)
+    small = rng.integers(0, 256, size=(20, 20, 3), dtype=np.uint8)
+    photo = tf.image.resize(small, (400, 400), method="nearest").numpy().astype(np.uint8)
+    encoded = tf.io.encode_jpeg(photo, quality=95)
+    scaled = image_decoder((16, 16), 3)(encoded).numpy()
+    full = tf.image.resize(tf.io.decode_jpeg(encoded, channels=3), (16, 16)).numpy()
+    assert scaled.shape == (16, 16, 3) and scaled.dtype == np.uint8
+    assert np.abs(scaled.astype(float) - np.round(full)).mean() < 3.0
