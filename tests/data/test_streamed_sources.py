@@ -256,10 +256,9 @@ def test_npy_float_features_take_their_range_from_the_examples(tmp_path: Path) -
             seed=0,
         )
         assert ds.class_names == ("no", "yes") and ds.input_shape == (5,) and not ds.image
-        low, high = ds.value_range
-        assert low == pytest.approx(float(ds.x_train.min())) and high == pytest.approx(
-            float(ds.x_train.max())
-        )
+        low, high = ds.value_range  # over the examples the run reads, as an npz's is
+        used = np.concatenate([ds.x_train, ds.x_val])
+        assert (low, high) == pytest.approx((float(used.min()), float(used.max())))
 
 
 @pytest.mark.parametrize(
@@ -533,3 +532,17 @@ def test_a_large_jpeg_is_decoded_at_a_smaller_scale_and_downsampled_no_worse(
     area = tf.image.resize(decoded, (16, 16), method="area").numpy()
     assert scaled.shape == (16, 16, 3) and scaled.dtype == np.uint8
     assert np.abs(scaled - area).mean() < np.abs(full - area).mean()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_npy_features_with_nan_are_refused(tmp_path: Path, stream: bool) -> None:
+    x = np.ones((50, 3), np.float32)
+    x[7, 1] = np.nan
+    (tmp_path / "a").mkdir()
+    np.save(tmp_path / "a" / "x.npy", x)
+    np.save(tmp_path / "a" / "y.npy", np.arange(50) % 2)
+    spec = _spec(dataset="npy", path=str(tmp_path / "a"), stream=stream, cache_dir=str(tmp_path))
+    with pytest.raises(DataError, match="NaN or infinite"):
+        load_dataset(spec.model_copy(update={"validation_size": 5}), seed=0)
+    with pytest.raises(DataError, match="NaN or infinite"):  # in validation or in training
+        load_dataset(spec.model_copy(update={"validation_size": 45}), seed=0)

@@ -31,7 +31,6 @@ from autotune.data._errors import DataError
 from autotune.data._examples import aligned_empty
 from autotune.data._normalize import moments
 from autotune.data._split import TEST_FRACTION, TEST_SEED, draw, split_rows, subsample
-from autotune.data.sources._labels import value_range_of
 from autotune.data.sources._listing import Listing, Part
 
 if TYPE_CHECKING:
@@ -216,7 +215,7 @@ def _in_memory(
         skipped += bad
     manifest: dict[str, Any] = {"skipped_count": len(skipped), "skipped": skipped[:20]}
     if listing.value_range is None:
-        manifest["value_range"] = value_range_of(np.asarray(x["train"]))
+        manifest["value_range"] = _value_range(list(x.values()))
     return x, y, manifest
 
 
@@ -293,7 +292,10 @@ def _build(listing: Listing, rows: Rows, spec: DataSpec, folder: Path) -> None:
             "skipped_count": len(skipped),
             "skipped": skipped[:20],
             "moments": [mean.tolist(), std.tolist()],
-            "value_range": list(listing.value_range or _value_range(train)),
+            "value_range": list(
+                listing.value_range
+                or _value_range([np.load(building / f"{n}.x.npy", mmap_mode="r") for n in counts])
+            ),
             "seconds": round(counter.seconds, 1),
         }
         del train
@@ -329,16 +331,23 @@ def _truncate(file: Path, count: int, listing: Listing) -> None:
         handle.truncate(offset + count * listing.example_bytes)
 
 
-def _value_range(train: np.ndarray) -> tuple[float, float]:
+def _value_range(parts: list[np.ndarray]) -> tuple[float, float]:
+    """The lowest and highest value of ``parts`` (float examples: all finite), in chunks.
+
+    Raises:
+        DataError: a float value is NaN or infinite.
+    """
     low, high = np.inf, -np.inf
-    step = max(1, (64 << 20) // max(1, train[0].nbytes))
-    for start in range(0, len(train), step):
-        chunk = np.asarray(train[start : start + step])
-        if chunk.dtype.kind == "f" and not np.isfinite(chunk).all():
-            raise DataError(
-                "data.path: some feature values are NaN or infinite", key=("data", "path")
-            )
-        low, high = min(low, float(chunk.min())), max(high, float(chunk.max()))
+    for x in parts:
+        step = max(1, (64 << 20) // max(1, x[0].nbytes))
+        for start in range(0, len(x), step):
+            chunk = np.asarray(x[start : start + step])
+            if chunk.dtype.kind == "f" and not np.isfinite(chunk).all():
+                raise DataError(
+                    "data.path: some feature values are NaN or infinite; fill or drop them first",
+                    key=("data", "path"),
+                )
+            low, high = min(low, float(chunk.min())), max(high, float(chunk.max()))
     return (low, high) if high > low else (low, low + 1.0)
 
 
