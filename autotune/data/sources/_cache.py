@@ -215,7 +215,7 @@ def _in_memory(
         skipped += bad
     manifest: dict[str, Any] = {"skipped_count": len(skipped), "skipped": skipped[:20]}
     if listing.value_range is None:
-        manifest["value_range"] = _value_range(list(x.values()))
+        manifest["value_range"] = _value_range(x)
     return x, y, manifest
 
 
@@ -294,7 +294,9 @@ def _build(listing: Listing, rows: Rows, spec: DataSpec, folder: Path) -> None:
             "moments": [mean.tolist(), std.tolist()],
             "value_range": list(
                 listing.value_range
-                or _value_range([np.load(building / f"{n}.x.npy", mmap_mode="r") for n in counts])
+                or _value_range(
+                    {n: np.load(building / f"{n}.x.npy", mmap_mode="r") for n in counts}
+                )
             ),
             "seconds": round(counter.seconds, 1),
         }
@@ -331,23 +333,26 @@ def _truncate(file: Path, count: int, listing: Listing) -> None:
         handle.truncate(offset + count * listing.example_bytes)
 
 
-def _value_range(parts: list[np.ndarray]) -> tuple[float, float]:
-    """The lowest and highest value of ``parts`` (float examples: all finite), in chunks.
+def _value_range(parts: dict[str, np.ndarray]) -> tuple[float, float]:
+    """The lowest and highest value of the training and validation examples, read in chunks;
+    every part's float values are checked finite (the test split's too).
 
     Raises:
         DataError: a float value is NaN or infinite.
     """
     low, high = np.inf, -np.inf
-    for x in parts:
+    for name, x in parts.items():
         step = max(1, (64 << 20) // max(1, x[0].nbytes))
         for start in range(0, len(x), step):
             chunk = np.asarray(x[start : start + step])
             if chunk.dtype.kind == "f" and not np.isfinite(chunk).all():
                 raise DataError(
-                    "data.path: some feature values are NaN or infinite; fill or drop them first",
+                    f"data.path: some feature values of the {name} split are NaN or infinite; "
+                    "fill or drop them first",
                     key=("data", "path"),
                 )
-            low, high = min(low, float(chunk.min())), max(high, float(chunk.max()))
+            if name != "test":
+                low, high = min(low, float(chunk.min())), max(high, float(chunk.max()))
     return (low, high) if high > low else (low, low + 1.0)
 
 
