@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from autotune.data import DataError, load_dataset
-from autotune.data.sources import _places
+from autotune.data.sources import _builtin as _places
 from autotune.spec import DataSpec
 
 

@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 from autotune.data import load_dataset
-from autotune.data.sources import _places
+from autotune.data.sources import _builtin as _places
 from autotune.spec import DataSpec
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")

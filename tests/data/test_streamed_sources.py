@@ -368,7 +368,7 @@ def _table(rows: int, seed: int) -> str:
 def test_a_glob_of_csv_files_is_read_in_chunks_like_the_same_table_in_one_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from autotune.data.sources import _csv_chunks
+    from autotune.data.sources import _csv as _csv_chunks
 
     monkeypatch.setattr(_csv_chunks, "CHUNK_ROWS", 7)  # many chunks per file
     parts = [_table(40, seed) for seed in range(3)]

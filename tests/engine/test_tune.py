@@ -188,9 +188,9 @@ def test_a_large_tf_data_dataset_is_streamed_from_the_cache_not_held(
     results folder's cache and trained on from there; the scratch copy is gone afterwards."""
     import tensorflow as tf
 
-    from autotune.data.sources import _cache
+    from autotune.data.sources import _listing
 
-    monkeypatch.setattr(_cache, "STREAM_ABOVE_BYTES", 0)
+    monkeypatch.setattr(_listing, "STREAM_ABOVE_BYTES", 0)
     x, y = digits
 
     def examples():  # a generator: there are no arrays to take

@@ -7,17 +7,12 @@ memory. Image folders and ``.npy`` arrays are listed without reading their examp
 (``read_listing``): into memory, or into one disk cache that every trial and worker maps.
 """
 
-from autotune.data.sources._cache import (
-    STREAM_ABOVE_BYTES,
-    default_cache_dir,
-    read_listing,
-    streamed,
-)
-from autotune.data.sources._csv_chunks import csv_files, list_csv
+from autotune.data.sources._cache import default_cache_dir, read_listing
+from autotune.data.sources._csv import csv_files, list_csv
 from autotune.data.sources._image_files import SUFFIXES, list_image_dir
-from autotune.data.sources._listing import Listing, Part
+from autotune.data.sources._listing import STREAM_ABOVE_BYTES, Listing, Part, streamed
 from autotune.data.sources._npy import list_npy
-from autotune.data.sources._npz_members import list_npz
+from autotune.data.sources._npz import list_npz
 from autotune.data.sources._tf_dataset import load_tf_dataset
 from autotune.data.sources._tfrecord import list_tfrecord
 

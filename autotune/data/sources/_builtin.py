@@ -1,4 +1,6 @@
-"""Built-in data sets: digits (scikit-learn), MNIST and Fashion-MNIST (IDX files or keras' npz).
+"""Built-in data sets: digits (scikit-learn), MNIST and Fashion-MNIST (IDX files or keras' npz),
+and where the built-in data sets live on disk (``SYSTEM_DATASETS``, ``keras_datasets``) with the
+message when none of those places has one (``not_found``).
 
 Nothing is downloaded: each loader looks in ``data.path`` when given, else in the standard
 places, and says where it looked when the data set is not there.
@@ -7,6 +9,7 @@ places, and says where it looked when the data set is not there.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +17,6 @@ import numpy as np
 from autotune.data._dataset import Loaded
 from autotune.data._errors import DataError
 from autotune.data._split import hold_out_test
-from autotune.data.sources import _places
 from autotune.data.sources._idx import read_idx_pair
 from autotune.data.sources._npz import read_npz
 from autotune.spec._paths import data_path_problem
@@ -74,7 +76,7 @@ def load_fashion_mnist(path: str | None, *, test: bool) -> Loaded:
     places = (
         [Path(path).expanduser()]
         if path
-        else [_places.SYSTEM_DATASETS / "fashion-mnist", _places.keras_datasets() / "fashion-mnist"]
+        else [SYSTEM_DATASETS / "fashion-mnist", keras_datasets() / "fashion-mnist"]
     )
     looked: list[tuple[Path, str]] = []
     for folder in places:
@@ -82,14 +84,14 @@ def load_fashion_mnist(path: str | None, *, test: bool) -> Loaded:
         if isinstance(found, dict):
             return _from_idx("fashion_mnist", found, FASHION_CLASSES, path_given=bool(path))
         looked.append((folder, found))
-    raise _places.not_found(
+    raise not_found(
         "data.dataset fashion_mnist: Fashion-MNIST",
         looked,
         [
             "install the system package: apt-get install dataset-fashion-mnist",
             "on a machine with internet access run "
             "`python -c 'import keras; keras.datasets.fashion_mnist.load_data()'` and copy "
-            f"its ~/.keras/datasets/fashion-mnist folder to {_places.keras_datasets()}",
+            f"its ~/.keras/datasets/fashion-mnist folder to {keras_datasets()}",
             "set data.path to a folder holding " + _idx_names(test),
         ],
         path_given=bool(path),
@@ -108,7 +110,7 @@ def load_mnist(path: str | None, *, test: bool) -> Loaded:
     places = (
         [Path(path).expanduser()]
         if path
-        else [_places.keras_datasets() / "mnist.npz", _places.SYSTEM_DATASETS / "mnist"]
+        else [keras_datasets() / "mnist.npz", SYSTEM_DATASETS / "mnist"]
     )
     looked: list[tuple[Path, str]] = []
     for place in places:
@@ -122,13 +124,13 @@ def load_mnist(path: str | None, *, test: bool) -> Loaded:
         if isinstance(found, dict):
             return _from_idx("mnist", found, DIGIT_CLASSES, path_given=bool(path))
         looked.append((place, found + " and no mnist.npz" if place.is_dir() else found))
-    raise _places.not_found(
+    raise not_found(
         "data.dataset mnist: MNIST",
         looked,
         [
             "on a machine with internet access run "
             "`python -c 'import keras; keras.datasets.mnist.load_data()'` and copy its "
-            f"~/.keras/datasets/mnist.npz to {_places.keras_datasets()}",
+            f"~/.keras/datasets/mnist.npz to {keras_datasets()}",
             "set data.path to keras' mnist.npz, or to a folder holding " + _idx_names(test),
         ],
         path_given=bool(path),
@@ -159,7 +161,7 @@ def _idx_files(folder: Path, test: bool) -> dict[str, Path] | str:
             missing.append(f"{stem}.gz")
         else:
             found[stem] = hit
-    return found if not missing else _places.describe_missing(folder, missing)
+    return found if not missing else describe_missing(folder, missing)
 
 
 def _from_idx(
@@ -218,3 +220,45 @@ def _check_classes(file: Path, y: np.ndarray, count: int, key: tuple[str, ...]) 
             f"found {int(y.min())}..{int(y.max())}",
             key=key,
         )
+
+
+SYSTEM_DATASETS = Path("/usr/share/datasets")
+"""System-wide data sets, as Debian-style ``dataset-*`` packages install them."""
+
+
+def keras_datasets() -> Path:
+    """Keras' download cache: ``$KERAS_HOME/datasets``, else ``~/.keras/datasets``."""
+    home = os.environ.get("KERAS_HOME")
+    return (Path(home) if home else Path.home() / ".keras") / "datasets"
+
+
+def not_found(
+    title: str,
+    looked: list[tuple[Path, str]],
+    ways: list[str],
+    *,
+    path_given: bool,
+) -> DataError:
+    """A DataError listing every place looked, what each held, and how to provide the data.
+
+    Args:
+        title: what is missing, e.g. ``"data.dataset fashion_mnist: Fashion-MNIST"``.
+        looked: ``(place, what was found there)`` pairs, in the order searched.
+        ways: how the user can provide the data, one line each.
+        path_given: whether ``data.path`` chose the place (the error then concerns that key).
+    """
+    lines = [f"{title} was not found. autotune looked in:"]
+    lines += [f"  - {place}: {found}" for place, found in looked]
+    lines.append("Provide it in one of these ways:")
+    lines += [f"  - {way}" for way in ways]
+    key = ("data", "path") if path_given else ("data", "dataset")
+    return DataError("\n".join(lines), key=key)
+
+
+def describe_missing(folder: Path, missing: list[str]) -> str:
+    """What a candidate folder lacked, for ``not_found``."""
+    if not folder.exists():
+        return "does not exist"
+    if not folder.is_dir():
+        return "is not a folder"
+    return "has no " + ", ".join(missing)

@@ -20,7 +20,6 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,22 +29,23 @@ from autotune.data._dataset import Dataset
 from autotune.data._errors import DataError
 from autotune.data._examples import aligned_empty
 from autotune.data._normalize import moments
-from autotune.data._split import TEST_FRACTION, TEST_SEED, draw, split_rows, subsample
-from autotune.data.sources._listing import Listing, Part
+from autotune.data.sources._listing import (
+    Listing,
+    Rows,
+    read_part,
+    split_listing,
+    streamed,
+    value_range,
+)
 
 if TYPE_CHECKING:
     from autotune.spec import DataSpec
 
 _logger = logging.getLogger(__name__)
 
-STREAM_ABOVE_BYTES = 1 << 30
-"""``stream: auto`` reads through the disk cache when the rows a run uses take more (1 GiB)."""
 DISK_MARGIN_BYTES = 1 << 30
 """Free disk the cache always leaves."""
 FORMAT = 1
-PARTS = ("train", "validation", "test")
-
-Rows = dict[str, tuple[Part, np.ndarray]]
 
 
 def default_cache_dir(results_dir: Path) -> Path:
@@ -66,7 +66,7 @@ def read_listing(
         DataError: a size does not fit the source, a file cannot be read (unless
             ``on_bad_file: skip``), or the cache cannot be written.
     """
-    rows = _split(listing, spec, seed)
+    rows = split_listing(listing, spec, seed)
     needed = sum(len(r) for _, r in rows.values()) * listing.example_bytes
     stream = streamed(listing, spec, needed)
     root = Path(spec.cache_dir).expanduser() if spec.cache_dir else cache_root
@@ -122,86 +122,6 @@ def read_listing(
     return dataset
 
 
-def streamed(listing: Listing, spec: DataSpec, needed: int | None = None) -> bool:
-    """Whether ``listing`` is read through the disk cache: ``data.stream``, or with ``auto``
-    when the examples used (``needed`` bytes; default: all it lists) take over
-    ``STREAM_ABOVE_BYTES``."""
-    if isinstance(spec.stream, bool):
-        return spec.stream
-    if needed is None:
-        parts = (listing.train, listing.validation, listing.test)
-        needed = sum(len(p) for p in parts if p is not None) * listing.example_bytes
-    return needed > STREAM_ABOVE_BYTES
-
-
-def _split(listing: Listing, spec: DataSpec, seed: int) -> Rows:
-    """Each part's rows: test held out (fixed) or given, validation drawn with the seed or
-    given, ``train_size`` drawn from the rest."""
-    part = listing.train
-    labels = part.labels
-    rest = np.arange(len(part))
-    rows: Rows = {}
-    if spec.test:
-        if listing.test is not None:
-            rows["test"] = (listing.test, np.arange(len(listing.test)))
-        else:
-            test, rest = draw(labels, max(1, round(TEST_FRACTION * len(labels))), TEST_SEED)
-            rows["test"] = (part, test)
-    if listing.validation is None:
-        train, val = split_rows(labels[rest], spec, seed=seed, name=listing.name)
-        rows["train"], rows["validation"] = (part, rest[train]), (part, rest[val])
-    else:
-        given = listing.validation
-        state = np.random.RandomState(seed % 2**32)
-        val = np.arange(len(given))
-        if spec.validation_size is not None and spec.validation_size < len(given):
-            val, _ = draw(given.labels, spec.validation_size, state)
-        rows["validation"] = (given, val)
-        rows["train"] = (
-            part,
-            subsample(labels, rest, spec.train_size, state, name=listing.name, after=0),
-        )
-    return {name: rows[name] for name in PARTS if name in rows}
-
-
-def _read_part(
-    listing: Listing,
-    name: str,
-    part: Part,
-    rows: np.ndarray,
-    out: np.ndarray,
-    spec: DataSpec,
-    progress: Callable[[int], None],
-) -> tuple[np.ndarray, list[str]]:
-    """Read ``rows`` into ``out``; returns the kept labels and the files left out.
-
-    Rows that cannot be read stop the run (``on_bad_file: error``) or are left out, the rows
-    after them moved up so that ``out[:len(kept)]`` holds the kept ones in order.
-    """
-    bad = part.fill(rows, out, progress)
-    labels = part.labels[rows]
-    if len(bad) == 0:
-        return labels, []
-    if spec.on_bad_file == "error":
-        raise DataError(
-            f"{part.why_bad(int(rows[bad[0]]))}; {len(bad)} of the {len(rows)} {name} files "
-            "cannot be read: remove them, or set data.on_bad_file: skip to leave them out",
-            key=("data", "path"),
-        )
-    keep = np.delete(np.arange(len(rows)), bad)
-    if len(keep) == 0:
-        raise DataError(
-            f"data.path: none of the {len(rows)} {name} files of {listing.name} can be read; "
-            f"the first: {part.why_bad(int(rows[0]))}",
-            key=("data", "path"),
-        )
-    step = max(1, (64 << 20) // max(1, listing.example_bytes))
-    for start in range(0, len(keep), step):  # forwards: a kept row never moves down
-        chunk = keep[start : start + step]
-        out[start : start + len(chunk)] = out[chunk]
-    return labels[keep], [part.where(int(rows[i])) for i in bad]
-
-
 def _in_memory(
     listing: Listing, rows: Rows, spec: DataSpec
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, Any]]:
@@ -210,12 +130,12 @@ def _in_memory(
     skipped: list[str] = []
     for name, (part, picked) in rows.items():
         out = aligned_empty((len(picked), *listing.shape), listing.dtype)
-        labels, bad = _read_part(listing, name, part, picked, out, spec, lambda n: None)
+        labels, bad = read_part(listing, name, part, picked, out, spec, lambda n: None)
         x[name], y[name] = out[: len(labels)], labels
         skipped += bad
     manifest: dict[str, Any] = {"skipped_count": len(skipped), "skipped": skipped[:20]}
     if listing.value_range is None:
-        manifest["value_range"] = _value_range(x)
+        manifest["value_range"] = value_range(x)
     return x, y, manifest
 
 
@@ -274,7 +194,7 @@ def _build(listing: Listing, rows: Rows, spec: DataSpec, folder: Path) -> None:
             out = np.lib.format.open_memmap(
                 building / f"{name}.x.npy", mode="w+", dtype=listing.dtype, shape=shape
             )
-            labels, bad = _read_part(listing, name, part, picked, out, spec, counter)
+            labels, bad = read_part(listing, name, part, picked, out, spec, counter)
             out.flush()
             del out
             if bad:
@@ -294,9 +214,7 @@ def _build(listing: Listing, rows: Rows, spec: DataSpec, folder: Path) -> None:
             "moments": [mean.tolist(), std.tolist()],
             "value_range": list(
                 listing.value_range
-                or _value_range(
-                    {n: np.load(building / f"{n}.x.npy", mmap_mode="r") for n in counts}
-                )
+                or value_range({n: np.load(building / f"{n}.x.npy", mmap_mode="r") for n in counts})
             ),
             "seconds": round(counter.seconds, 1),
         }
@@ -331,29 +249,6 @@ def _truncate(file: Path, count: int, listing: Listing) -> None:
                 f"{file}: could not rewrite the cache header", key=("data", "cache_dir")
             )
         handle.truncate(offset + count * listing.example_bytes)
-
-
-def _value_range(parts: dict[str, np.ndarray]) -> tuple[float, float]:
-    """The lowest and highest value of the training and validation examples, read in chunks;
-    every part's float values are checked finite (the test split's too).
-
-    Raises:
-        DataError: a float value is NaN or infinite.
-    """
-    low, high = np.inf, -np.inf
-    for name, x in parts.items():
-        step = max(1, (64 << 20) // max(1, x[0].nbytes))
-        for start in range(0, len(x), step):
-            chunk = np.asarray(x[start : start + step])
-            if chunk.dtype.kind == "f" and not np.isfinite(chunk).all():
-                raise DataError(
-                    f"data.path: some feature values of the {name} split are NaN or infinite; "
-                    "fill or drop them first",
-                    key=("data", "path"),
-                )
-            if name != "test":
-                low, high = min(low, float(chunk.min())), max(high, float(chunk.max()))
-    return (low, high) if high > low else (low, low + 1.0)
 
 
 def _open(

@@ -12,7 +12,7 @@ import numpy as np
 
 from autotune.data._dataset import Loaded
 from autotune.data._errors import DataError
-from autotune.data.sources import _places
+from autotune.data.sources import _builtin as _places
 from autotune.spec._paths import data_path_problem
 
 _logger = logging.getLogger(__name__)
