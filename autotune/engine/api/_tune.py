@@ -104,8 +104,9 @@ def tune(
     Args:
         target: a ``Space``, a mapping of dimensions, or a KerasTuner HyperModel.
         data: ``(x, y)`` arrays, a ``tf.data.Dataset`` of ``(x, y)``, a data section like
-            the run file's (``{"dataset": "digits"}``), or the path of an image folder, a
-            folder of ``.npy`` arrays or an ``.npz`` file (read as that data section would
+            the run file's (``{"dataset": "digits"}``), a built-in data set's name
+            (``"digits"``), or the path of an image folder, a folder of ``.npy`` arrays or an
+            ``.npz`` file (read as that data section would
             read it: split by index, streamed from a disk cache when large). Defaults to None
             (a custom objective that loads its own data).
         validation: validation data like ``data``. Defaults to None: a seeded, stratified

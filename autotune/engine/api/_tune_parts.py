@@ -264,9 +264,13 @@ def _data(
         ) from None
 
 
+BUILT_IN_DATA = ("digits", "mnist", "fashion_mnist", "cifar10")
+
+
 def section_of_path(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The data section a path given as ``data=`` stands for: a folder of ``.npy`` arrays
-    (``x_train.npy`` or ``x.npy``), an image folder, or an ``.npz`` file.
+    (``x_train.npy`` or ``x.npy``), an image folder, or an ``.npz`` file; the name of a
+    built-in data set (``"digits"``) stands for that data set.
 
     Raises:
         SpecError: the path is none of these (a csv or TFRecord source needs its keys: give
@@ -275,7 +279,11 @@ def section_of_path(path: str | os.PathLike[str]) -> dict[str, Any]:
     Example:
         >>> section_of_path("data/fashion.npz")
         {'dataset': 'npz', 'path': 'data/fashion.npz'}
+        >>> section_of_path("digits")
+        {'dataset': 'digits'}
     """
+    if str(path) in BUILT_IN_DATA:
+        return {"dataset": str(path)}
     where = Path(path).expanduser()
     if where.is_dir():
         arrays = any((where / f"{x}.npy").is_file() for x in ("x_train", "x"))
