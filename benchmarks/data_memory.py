@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--work-dir", type=Path, default=None, help="where the data is written")
     p.add_argument("--smoke", action="store_true", help="2,000 images only")
-    p.add_argument("--out", type=Path, default=RESULTS / f"{NAME}.json")
+    p.add_argument("--out", type=Path, default=None, help=f"default: results/{NAME}.json")
     args = p.parse_args(argv)
     counts = [2000] if args.smoke else [int(n) for n in args.images.split(",")]
     rows, runs = [], []
@@ -254,9 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "runs": runs,
     }
-    if not args.smoke:
-        args.out.write_text(json.dumps(document, indent=2) + "\n")
-        print(f"wrote {args.out}")
+    out = args.out or (None if args.smoke else RESULTS / f"{NAME}.json")
+    if out is not None:
+        out.write_text(json.dumps(document, indent=2) + "\n")
+        print(f"wrote {out}")
     failed = [r for r in runs if r["exit"] != 0]
     return 1 if failed else 0
 

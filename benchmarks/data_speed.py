@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--before", default="cdc3789", help="the revision of the old pipeline")
     p.add_argument("--smoke", action="store_true", help="1,000 images, 1 repeat, 2 epochs")
-    p.add_argument("--out", type=Path, default=RESULTS / f"{NAME}.json")
+    p.add_argument("--out", type=Path, default=None, help=f"default: results/{NAME}.json")
     args = p.parse_args(argv)
     from benchmarks.data_memory import build
 
@@ -225,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
         subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=False)
     print(_report(runs, epochs))
-    if not args.smoke:
+    out = args.out or (None if args.smoke else RESULTS / f"{NAME}.json")
+    if out is not None:
         document = {
             "benchmark": NAME,
             "images": count,
@@ -237,8 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             "machine": machine(),
             "runs": runs,
         }
-        args.out.write_text(json.dumps(document, indent=2) + "\n")
-        print(f"wrote {args.out}")
+        out.write_text(json.dumps(document, indent=2) + "\n")
+        print(f"wrote {out}")
     return 1 if any("error" in r for r in runs) else 0
 
 

@@ -13,6 +13,8 @@ import pytest
 
 from benchmarks import (
     before_after,
+    data_memory,
+    data_speed,
     family_ceiling,
     groups,
     memory,
@@ -168,3 +170,25 @@ def test_family_ceiling_smoke(tmp_path: Path) -> None:
     assert run["config"] == "speed_first" and run["end"] == "complete"
     assert len(run["curve"]) == 2 and all(0.0 < a <= 1.0 for a in run["curve"])
     assert run["values"]["depth"] == 3  # fashion_speed.yaml's second start_with
+
+
+def test_data_memory_smoke(tmp_path: Path) -> None:
+    out = tmp_path / "data_memory.json"
+
+    assert (
+        data_memory.main(["--smoke", "--form", "npy", "--stream", "true", "--out", str(out)]) == 0
+    )
+
+    (run,) = json.loads(out.read_text())["runs"]
+    assert run["exit"] == 0 and run["images"] == 2000
+    assert 0 < run["peak_anon_process_gb"] <= run["peak_anon_gb"] <= run["peak_rss_gb"]
+
+
+def test_data_speed_smoke(tmp_path: Path) -> None:
+    out = tmp_path / "data_speed.json"
+
+    assert data_speed.main(["--smoke", "--out", str(out)]) == 0
+
+    runs = json.loads(out.read_text())["runs"]
+    assert {r["competitor"] for r in runs} == {"keras", "folder_stream"}
+    assert all(len(r["epoch_seconds"]) == 2 and 0 < r["accuracy"] <= 1 for r in runs)
