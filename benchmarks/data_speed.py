@@ -5,8 +5,9 @@ medians over ``--repeats``:
 
 1. **Image folder** (N JPEGs of ``--side`` x ``--side`` RGB pixels, Fashion-MNIST scaled and
    tinted, 10 class folders, read at 64x64 by both): a 3-epoch trial of one CNN (autotune's
-   cnn family, depth 2, width 16, batch 256, adam 1e-3, unit normalization, no augmentation,
-   10 % validation) trained by ``autotune_stream``: autotune's data path forced to stream
+   cnn family, ``--model small``: depth 2, width 16; ``tiny``: depth 1, width 8, the issue's
+   memory measurement's; batch 256, adam 1e-3, unit normalization, no augmentation, 10 %
+   validation) trained by ``autotune_stream``: autotune's data path forced to stream
    (list, split by index, cache pass of decoded uint8 into a memory-mapped file, batches read
    by index) and autotune's trainer (``autotune.train.fit``, its speed defaults); ``keras``:
    ``keras.utils.image_dataset_from_directory`` (which decodes every epoch) + ``model.fit``
@@ -40,6 +41,8 @@ from benchmarks._common import RESULTS, ROOT, child_env, machine, ordered, table
 
 NAME = "data_speed"
 EPOCHS = 3
+MODELS = {"small": {"depth": 2, "width": 16}, "tiny": {"depth": 1, "width": 8}}
+"""``small``: the default; ``tiny``: the issue's memory measurement's CNN (depth 1, width 8)."""
 CONFIG = {
     "depth": 2,
     "width": 16,
@@ -120,7 +123,13 @@ CHILD = textwrap.dedent(
 
 
 def _child(
-    competitor: str, data: Path, tree: Path, work: Path, epochs: int, timeout: float
+    competitor: str,
+    data: Path,
+    tree: Path,
+    work: Path,
+    epochs: int,
+    config: dict[str, Any],
+    timeout: float = 1800,
 ) -> dict[str, Any]:
     env = child_env()
     env["PYTHONPATH"] = str(tree)
@@ -131,7 +140,7 @@ def _child(
         competitor,
         str(data),
         str(epochs),
-        json.dumps(CONFIG),
+        json.dumps(config),
         str(work),
     ]
     try:
@@ -184,12 +193,14 @@ def main(argv: list[str] | None = None) -> int:
         help="the JPEGs' size in pixels (photos are larger than the 64x64 trained on)",
     )
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--model", choices=sorted(MODELS), default="small", help="the cnn's size")
     p.add_argument("--before", default="cdc3789", help="the revision of the old pipeline")
     p.add_argument("--smoke", action="store_true", help="1,000 images, 1 repeat, 2 epochs")
     p.add_argument("--out", type=Path, default=None, help=f"default: results/{NAME}.json")
     args = p.parse_args(argv)
     from benchmarks.data_memory import build
 
+    config = {**CONFIG, **MODELS[args.model]}
     count = 1000 if args.smoke else args.images
     repeats = 1 if args.smoke else args.repeats
     epochs = 2 if args.smoke else EPOCHS
@@ -203,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         for repeat in range(repeats):
             for competitor in ordered(["keras", "folder_stream"], repeat):
                 cache = work / f"cache-{repeat}-{competitor}"  # every repeat makes its cache
-                result = _child(competitor, folder, ROOT, cache, epochs, 1800)
+                result = _child(competitor, folder, ROOT, cache, epochs, config)
                 runs.append(
                     {"table": "folder", "competitor": competitor, "repeat": repeat, **result}
                 )
@@ -214,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             for competitor in ordered(["before_memory", "memory", "memory_stream"], repeat):
                 tree = before if competitor == "before_memory" else ROOT
                 cache = work / f"cache-{repeat}-{competitor}"
-                result = _child(competitor, npy, tree, cache, epochs, 1800)
+                result = _child(competitor, npy, tree, cache, epochs, config)
                 runs.append(
                     {"table": "fashion", "competitor": competitor, "repeat": repeat, **result}
                 )
@@ -233,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
             "side": args.side,
             "epochs": epochs,
             "repeats": repeats,
-            "config": CONFIG,
+            "config": config,
+            "model": args.model,
             "before": args.before,
             "machine": machine(),
             "runs": runs,
