@@ -70,10 +70,8 @@ def load_csv(path: Path, target: str, *, test: bool) -> Loaded:
         raise DataError(f"{path}: has no feature columns besides the target {target!r}", key=_PATH)
     for column in features.columns:
         values = features[column]
-        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
-            numbers = pd.to_numeric(values, errors="coerce")
-            bad = np.flatnonzero((numbers.isna() & values.notna()).to_numpy())
-            row = int(bad[0]) if len(bad) else 0
+        row = _not_numeric(values)
+        if row is not None:
             raise DataError(
                 f"{path}:{_line_of(path, row)}: column {column!r} is not numeric: "
                 f"{_shown(values.iloc[row])}; autotune reads only numeric feature columns, so "
@@ -126,6 +124,16 @@ def _line_of(path: Path, row: int) -> int:
             index += not blank
             start = reader.line_num + 1
     return row + 2
+
+
+def _not_numeric(values: pd.Series) -> int | None:
+    """The position of the first cell of a column that is not a number (empty cells aside),
+    or None when every cell is one."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return None
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = np.flatnonzero((numbers.isna() & values.notna()).to_numpy())
+    return int(bad[0]) if len(bad) else None
 
 
 def _shown(value: object, limit: int = 60) -> str:
@@ -270,17 +278,14 @@ def _numbers(
     rows = chunk.iloc[picked]
     for column in features:
         values = rows[column]
-        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
-            numbers = pd.to_numeric(values, errors="coerce")
-            bad = np.flatnonzero((numbers.isna() & values.notna()).to_numpy())
-            if len(bad):
-                row = first + int(picked[bad[0]]) + 1
-                raise DataError(
-                    f"{file} row {row}: column {column!r} is not numeric: "
-                    f"{str(values.iloc[bad[0]])[:60]!r}; autotune reads only numeric feature "
-                    "columns, so encode it as numbers or drop it",
-                    key=_PATH,
-                )
+        bad = _not_numeric(values)
+        if bad is not None:
+            raise DataError(
+                f"{file} row {first + int(picked[bad]) + 1}: column {column!r} is not numeric: "
+                f"{_shown(values.iloc[bad])}; autotune reads only numeric feature columns, so "
+                "encode it as numbers or drop it",
+                key=_PATH,
+            )
         if values.isna().any():
             row = first + int(picked[int(np.flatnonzero(values.isna().to_numpy())[0])]) + 1
             raise DataError(
