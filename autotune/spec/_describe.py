@@ -60,6 +60,10 @@ def _skip(ratio: float | None) -> str:
     return "" if ratio is None else f" (skips knobs {ratio:g}x slower than the best probed)"
 
 
+STREAMABLE = ("image_dir", "npy", "npz", "csv", "tfrecord")
+"""Data sets that can be read through the disk cache (``data.stream``)."""
+
+
 def _data(spec: RunSpec) -> str:
     data = spec.data
     parts = [data.dataset + (f" from {data.path}" if data.path else "")]
@@ -70,6 +74,12 @@ def _data(spec: RunSpec) -> str:
         if value is not None:
             parts.append(f"{field} {_plain(value)}")
     parts.append("test set evaluated" if data.test else "no test set")
+    if data.stream is not False and data.dataset in STREAMABLE:
+        where = data.cache_dir or "<results dir>/.cache/data"
+        how = "streamed" if data.stream is True else "streamed when over 1 GiB"
+        parts.append(f"{how} from a disk cache in {where}")
+    if data.on_bad_file == "skip":
+        parts.append("unreadable files left out")
     return ", ".join(parts)
 
 
