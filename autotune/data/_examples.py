@@ -73,11 +73,6 @@ class Examples:
     def __len__(self) -> int:
         return len(self.y)
 
-    @property
-    def nbytes(self) -> int:
-        """The process memory it holds: examples in memory and the labels (not a mapped file)."""
-        return (0 if on_disk(self.x) else int(self.x.nbytes)) + int(self.y.nbytes)
-
 
 def examples(x: np.ndarray, y: np.ndarray) -> Examples:
     """A reader of ``x[i], y[i]`` by batches of indices.

@@ -69,15 +69,13 @@ def read_listing(
     rows = split_listing(listing, spec, seed)
     needed = sum(len(r) for _, r in rows.values()) * listing.example_bytes
     stream = streamed(listing, spec, needed)
-    root = Path(spec.cache_dir).expanduser() if spec.cache_dir else cache_root
-    if stream and root is None:
-        root = default_cache_dir(Path("results"))
     if stream:
-        assert root is not None
-        read = _cached(listing, rows, spec, root, needed)
+        root = Path(spec.cache_dir).expanduser() if spec.cache_dir else cache_root
+        x, y, manifest = _cached(
+            listing, rows, spec, root or default_cache_dir(Path("results")), needed
+        )
     else:
-        read = _in_memory(listing, rows, spec)
-    x, y, manifest = read
+        x, y, manifest = _in_memory(listing, rows, spec)
     value_range = listing.value_range or tuple(manifest["value_range"])
     source: dict[str, Any] = {
         "kind": listing.kind,
